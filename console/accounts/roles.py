@@ -1,0 +1,59 @@
+"""Three roles, as Django groups: Viewer < Operator < Admin. Superusers are Admins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+VIEWER, OPERATOR, ADMIN = "Viewer", "Operator", "Admin"
+ROLES = [VIEWER, OPERATOR, ADMIN]
+_RANK = {None: 0, VIEWER: 1, OPERATOR: 2, ADMIN: 3}
+
+
+def role_of(user: AbstractBaseUser) -> str | None:
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return ADMIN
+    cached = getattr(user, "_console_role", "unset")
+    if cached != "unset":
+        return cached
+    names = set(user.groups.values_list("name", flat=True))
+    role = next((r for r in reversed(ROLES) if r in names), None)
+    user._console_role = role
+    return role
+
+
+def has_role(user: AbstractBaseUser, needed: str) -> bool:
+    return _RANK[role_of(user)] >= _RANK[needed]
+
+
+def deny(request: HttpRequest, needed: str, action: str, target: str = "", **params) -> HttpResponse:
+    """Refuse, record the refusal, and say which role would have been allowed."""
+    from console.audit.record import record
+
+    have = role_of(request.user) or "no role"
+    reason = f"needs the {needed} role; {request.user.get_username()} has {have}"
+    record(request, action, target or request.path, "denied", error=reason, **params)
+    return render(request, "403.html", {"needed": needed, "have": have, "reason": reason}, status=403)
+
+
+def role_required(needed: str, action: str) -> Callable:
+    """Allow the view to users with at least `needed`; record every refusal as `action`."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not has_role(request.user, needed):
+                target = next(iter(kwargs.values()), "") if kwargs else ""
+                return deny(request, needed, action, str(target))
+            return view(request, *args, **kwargs)
+
+        wrapper.required_role = needed
+        return wrapper
+
+    return decorator

@@ -1,0 +1,97 @@
+"""The one place that writes the audit trail."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from console.audit.models import AuditEvent, ChainHead
+
+OUTSIDE = "outside the console"
+SYSTEM = "console"
+_SECRET = re.compile(r"pass|token|secret|credential|auth", re.I)
+
+
+def _scrub(params: dict[str, Any]) -> dict[str, Any]:
+    # Secrets never enter the trail, whatever a caller hands over.
+    return {k: ("***" if _SECRET.search(k) else v) for k, v in params.items() if v is not None}
+
+
+def client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def record(
+    who: HttpRequest | AbstractBaseUser | str | None,
+    action: str,
+    target: str,
+    outcome: str,
+    *,
+    target_id: str = "",
+    error: str = "",
+    job_id: int | None = None,
+    engine: str | None = None,
+    **params: Any,
+) -> AuditEvent:
+    """Append one event to the hash chain. `who` is a request, a user, or a name."""
+    actor_id, actor_name, ip, agent, request_id = None, SYSTEM, "", "", ""
+    user = who
+    if isinstance(who, HttpRequest):
+        user = getattr(who, "user", None)
+        ip = client_ip(who)
+        agent = who.META.get("HTTP_USER_AGENT", "")[:300]
+        request_id = getattr(who, "request_id", "")
+    if isinstance(user, str):
+        actor_name = user
+    elif user is not None and not isinstance(user, AnonymousUser) and user.is_authenticated:
+        actor_id, actor_name = user.pk, user.get_username()
+    elif isinstance(who, HttpRequest):
+        actor_name = "anonymous"
+    with transaction.atomic():
+        head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
+        event = AuditEvent(
+            id=head.last_id + 1,
+            created=timezone.now(),
+            engine=settings.ENGINE_NAME if engine is None else engine,
+            actor_id=actor_id,
+            actor_name=actor_name[:150],
+            source_ip=ip,
+            user_agent=agent,
+            request_id=request_id,
+            action=action,
+            target=str(target)[:500],
+            target_id=str(target_id)[:200],
+            params=_scrub(params),
+            outcome=outcome,
+            error=str(error)[:4000],
+            job_id=job_id,
+            prev_hash=head.last_hash,
+        )
+        event.hash = event.compute_hash()
+        event.save()
+        head.last_id, head.last_hash = event.pk, event.hash
+        head.save(update_fields=["last_id", "last_hash"])
+    return event
+
+
+def verify() -> tuple[int, AuditEvent | None, str]:
+    """Walk the chain; return (events checked, first bad event, what is wrong)."""
+    prev_hash = "0" * 64
+    count = 0
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        if event.prev_hash != prev_hash:
+            return count, event, "does not follow the event before it (a row was deleted, inserted or moved)"
+        if event.compute_hash() != event.hash:
+            return count, event, "its content does not match its hash (the row was changed)"
+        prev_hash = event.hash
+        count += 1
+    head = ChainHead.objects.filter(pk=1).first()
+    if head is not None and head.last_hash != prev_hash:
+        return count, None, "the newest events are missing (the chain ends before its recorded head)"
+    return count, None, ""

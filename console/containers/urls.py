@@ -1,0 +1,5 @@
+from django.urls import path
+
+from console.containers import views
+
+urlpatterns = [path("", views.container_list, name="container_list")]

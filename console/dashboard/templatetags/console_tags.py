@@ -1,0 +1,36 @@
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+register = template.Library()
+
+
+@register.filter
+def docker_size(value) -> str:
+    """Sizes as the docker CLI prints them: decimal units, three significant digits (13.3kB, 167MB)."""
+    try:
+        size = float(value)
+    except (TypeError, ValueError):
+        return ""
+    units = ["B", "kB", "MB", "GB", "TB", "PB"]
+    i = 0
+    while size >= 1000 and i < len(units) - 1:
+        size /= 1000
+        i += 1
+    text = f"{size:.3g}"
+    if "e" in text:
+        text = f"{size:.0f}"
+    return f"{text}{units[i]}"
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """'2 months ago', as docker's CLI says it."""
+    if not value:
+        return ""
+    delta = timezone.now() - value
+    if delta.total_seconds() < 60:
+        return "Less than a minute ago" if delta.total_seconds() >= 1 else "Less than a second ago"
+    return timesince(value, depth=1).replace("\xa0", " ") + " ago"

@@ -1,0 +1,59 @@
+from django.conf import settings
+from django.db import models
+
+
+class Job(models.Model):
+    """The truth about one queued operation; Celery only carries its id to a worker."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    TERMINAL = (State.SUCCEEDED, State.FAILED, State.CANCELLED)
+
+    kind = models.CharField(max_length=40, db_index=True)
+    engine = models.CharField(max_length=100, db_index=True)
+    target = models.CharField(max_length=500, blank=True)
+    params = models.JSONField(default=dict)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by_name = models.CharField(max_length=150)
+    joined_by = models.JSONField(default=list, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED, db_index=True)
+    progress = models.JSONField(default=dict, blank=True)
+    output = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    # Bumped on every write, so a poll can answer "nothing changed" from one indexed column.
+    revision = models.PositiveIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+    queue = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["engine", "kind", "target", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.target}".strip()
+
+    def get_kind_display(self) -> str:
+        return self.kind.replace(".", " ").replace("_", " ")
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in self.TERMINAL
+
+    @property
+    def duration(self):
+        if self.started is None:
+            return None
+        from django.utils import timezone
+
+        return (self.finished or timezone.now()) - self.started

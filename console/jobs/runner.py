@@ -1,0 +1,208 @@
+"""The one place that queues and runs jobs.
+
+A job kind is a function `handler(ctx: JobContext) -> dict | None` registered with
+`@job_kind("name")`; it reports progress through ctx and raises to fail.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from console import engine
+from console.audit.record import record
+from console.jobs.models import Job
+
+log = logging.getLogger(__name__)
+HANDLERS: dict[str, Callable[[JobContext], dict | None]] = {}
+OUTPUT_LIMIT = 1_000_000  # characters kept of a job's output; the head is dropped first
+
+
+class Cancelled(Exception):
+    pass
+
+
+def job_kind(name: str):
+    def register(fn: Callable[[JobContext], dict | None]):
+        HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+def enqueue(who, kind: str, target: str, action: str, **params: Any) -> Job:
+    """Create a queued job, record the request, and hand its id to Celery once committed."""
+    from console.jobs.tasks import run_job
+
+    user = getattr(who, "user", who)
+    job = Job.objects.create(
+        kind=kind,
+        engine=settings.ENGINE_NAME,
+        target=target,
+        params=params,
+        requested_by=user if getattr(user, "is_authenticated", False) else None,
+        requested_by_name=user.get_username() if getattr(user, "is_authenticated", False) else "console",
+        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+    )
+    record(who, action, target, "requested", job_id=job.pk, **params)
+
+    def send():
+        try:
+            result = run_job.apply_async((job.pk,), queue=job.queue, retry=False)
+        except Exception as exc:  # the broker is down: the job must not wait for ever
+            log.warning("could not queue job %s: %s", job.pk, exc)
+            reason = f"Could not queue the job: the task queue (Redis) is unreachable ({exc.__class__.__name__})."
+            if finish(job.pk, Job.State.FAILED, error=reason, only_from=(Job.State.QUEUED,)):
+                record(who, action, target, "failed", job_id=job.pk, error=reason)
+            return
+        Job.objects.filter(pk=job.pk).update(task_id=result.id)
+
+    transaction.on_commit(send)
+    return job
+
+
+def finish(
+    job_id: int, state: str, *, error: str = "", result: dict | None = None, only_from=(Job.State.RUNNING,)
+) -> bool:
+    """The one terminal write; False when the job had already ended (so nobody records twice)."""
+    fields: dict[str, Any] = {"state": state, "finished": timezone.now(), "revision": F("revision") + 1}
+    if error:
+        fields["error"] = error
+    if result is not None:
+        fields["result"] = result
+    return Job.objects.filter(pk=job_id, state__in=only_from).update(**fields) == 1
+
+
+class JobContext:
+    """What a handler sees: its job, and ways to report progress and output as they happen."""
+
+    def __init__(self, job: Job):
+        self.job = job
+        self.params = job.params
+        self._last_cancel_check = 0.0
+
+    def log(self, line: str) -> None:
+        Job.objects.filter(pk=self.job.pk).update(
+            output=_concat(F("output"), line + "\n"), revision=F("revision") + 1, heartbeat=timezone.now()
+        )
+
+    def set_progress(self, progress: dict[str, Any]) -> None:
+        Job.objects.filter(pk=self.job.pk).update(
+            progress=progress, revision=F("revision") + 1, heartbeat=timezone.now()
+        )
+
+    def update(self, **fields: Any) -> None:
+        Job.objects.filter(pk=self.job.pk).update(**fields, revision=F("revision") + 1, heartbeat=timezone.now())
+
+    def cancelled(self) -> bool:
+        return Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
+
+    def check_cancelled(self) -> None:
+        if self.cancelled():
+            raise Cancelled
+
+
+def _concat(*parts):
+    from django.db.models import Value
+    from django.db.models.functions import Concat
+
+    return Concat(*[p if not isinstance(p, str) else Value(p) for p in parts])
+
+
+def _heartbeat(job_id: int, stop: threading.Event) -> None:
+    from django.db import connection
+
+    try:
+        while not stop.wait(settings.JOB_HEARTBEAT_SECONDS):
+            Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(heartbeat=timezone.now())
+    finally:
+        connection.close()
+
+
+def execute(job_id: int) -> None:
+    """Run a queued job once: claim it, run its handler, write one outcome."""
+    now = timezone.now()
+    claimed = Job.objects.filter(pk=job_id, state=Job.State.QUEUED).update(
+        state=Job.State.RUNNING, started=now, heartbeat=now, revision=F("revision") + 1
+    )
+    if not claimed:
+        log.info("job %s is not queued any more; nothing to do", job_id)
+        return
+    job = Job.objects.get(pk=job_id)
+    action = job.params.get("_action", job.kind)
+    handler = HANDLERS.get(job.kind)
+    stop = threading.Event()
+    beat = threading.Thread(target=_heartbeat, args=(job_id, stop), daemon=True)
+    beat.start()
+    try:
+        if handler is None:
+            raise engine.EngineError(f"This console cannot run jobs of kind {job.kind!r}.")
+        result = handler(JobContext(job)) or {}
+    except Cancelled:
+        if finish(job_id, Job.State.CANCELLED, error="Cancelled."):
+            record(job.requested_by_name, action, job.target, "cancelled", job_id=job_id, engine=job.engine)
+    except engine.EngineError as exc:
+        if finish(job_id, Job.State.FAILED, error=exc.message):
+            record(
+                job.requested_by_name, action, job.target, "failed", job_id=job_id, error=exc.message, engine=job.engine
+            )
+    except Exception as exc:
+        log.exception("job %s failed", job_id)
+        message = f"The job failed unexpectedly: {exc.__class__.__name__}: {exc}"
+        if finish(job_id, Job.State.FAILED, error=message):
+            record(job.requested_by_name, action, job.target, "failed", job_id=job_id, error=message, engine=job.engine)
+    else:
+        if finish(job_id, Job.State.SUCCEEDED, result=result):
+            record(
+                job.requested_by_name,
+                action,
+                job.target,
+                "succeeded",
+                job_id=job_id,
+                engine=job.engine,
+                target_id=str(result.get("id", "")),
+            )
+    finally:
+        stop.set()
+
+
+def cancel(who, job: Job) -> bool:
+    """Cancel a queued job at once; ask a running one to stop. False when it had already ended."""
+    action = job.params.get("_action", job.kind)
+    if finish(
+        job.pk, Job.State.CANCELLED, error=f"Cancelled by {getattr(who, 'user', who)}.", only_from=(Job.State.QUEUED,)
+    ):
+        record(who, action, job.target, "cancelled", job_id=job.pk)
+        return True
+    return (
+        Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(cancel_requested=True, revision=F("revision") + 1)
+        == 1
+    )
+
+
+def reap_lost_jobs() -> int:
+    """Mark running jobs whose worker stopped beating as failed; each is recorded once."""
+    cutoff = timezone.now() - timedelta(seconds=settings.JOB_LOST_AFTER_SECONDS)
+    lost = 0
+    for job in Job.objects.filter(state=Job.State.RUNNING, heartbeat__lt=cutoff):
+        reason = "Worker lost: the worker running this job stopped before it finished."
+        if finish(job.pk, Job.State.FAILED, error=reason):
+            record(
+                job.requested_by_name,
+                job.params.get("_action", job.kind),
+                job.target,
+                "failed",
+                job_id=job.pk,
+                error=reason,
+                engine=job.engine,
+            )
+            lost += 1
+    return lost

@@ -1,0 +1,127 @@
+"""`make run`: Redis when none answers, one Celery worker and the web server; Ctrl-C stops them all."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from urllib.parse import urlparse
+
+import redis
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+class Command(BaseCommand):
+    help = "Run the console: Redis (if needed), a Celery worker and the web server."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=int(os.getenv("PORT", "8000")))
+        parser.add_argument("--host", default=os.getenv("HOST", "127.0.0.1"))
+
+    def handle(self, *args, port: int, host: str, **options):
+        procs: list[subprocess.Popen] = []
+        python = sys.executable
+
+        def stop(*_):
+            for proc in reversed(procs):
+                if proc.poll() is None:
+                    proc.terminate()
+            for proc in procs:
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+        if not redis_answers(settings.REDIS_URL):
+            if not shutil.which("redis-server"):
+                raise CommandError(
+                    f"No Redis answers at {settings.REDIS_URL} and redis-server is not installed: "
+                    "install the package 'redis-server' (apt-get install redis-server) or set REDIS_URL."
+                )
+            url = urlparse(settings.REDIS_URL)
+            redis_dir = settings.VAR_DIR / "redis"
+            redis_dir.mkdir(exist_ok=True)
+            self.stdout.write(f"Starting redis-server on {url.hostname}:{url.port or 6379}")
+            procs.append(
+                subprocess.Popen(
+                    [
+                        "redis-server",
+                        "--bind",
+                        url.hostname or "127.0.0.1",
+                        "--port",
+                        str(url.port or 6379),
+                        "--dir",
+                        str(redis_dir),
+                        "--save",
+                        "60 1",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                )
+            )
+            deadline = time.monotonic() + 10
+            while not redis_answers(settings.REDIS_URL):
+                if time.monotonic() > deadline or procs[-1].poll() is not None:
+                    stop()
+                    raise CommandError("redis-server did not start.")
+                time.sleep(0.1)
+        procs.append(
+            subprocess.Popen(
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "console",
+                    "worker",
+                    "--loglevel=INFO",
+                    "--concurrency=2",
+                    "-Q",
+                    settings.CELERY_TASK_DEFAULT_QUEUE,
+                ],
+            )
+        )
+        procs.append(
+            subprocess.Popen(
+                [
+                    python,
+                    "-m",
+                    "gunicorn",
+                    "console.wsgi",
+                    "--bind",
+                    f"{host}:{port}",
+                    "--workers",
+                    "2",
+                    "--threads",
+                    "4",
+                    "--access-logfile",
+                    "-",
+                ],
+            )
+        )
+        self.stdout.write(
+            self.style.SUCCESS(f"\nDocker Console on http://{host}:{port}/ (engine {settings.DOCKER_HOST})")
+        )
+        self.stdout.write(
+            "No account yet? Make the first admin with:\n"
+            "  .venv/bin/python manage.py createsuperuser\n"
+            "(DJANGO_SUPERUSER_USERNAME / DJANGO_SUPERUSER_PASSWORD and --noinput make it non-interactive.)\n"
+            "Ctrl-C stops everything this started.\n"
+        )
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+        try:
+            while all(proc.poll() is None for proc in procs):
+                time.sleep(0.5)
+            self.stderr.write("A part of the console stopped; stopping the rest.")
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping…")
+        finally:
+            stop()

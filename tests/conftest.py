@@ -1,0 +1,146 @@
+"""The shared ground of the tests: the lab, users of each role, a signed-in client per role,
+and real Celery worker processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery staple"
+
+
+def pytest_configure(config):
+    if not os.environ.get("LAB_REGISTRY"):
+        raise pytest.UsageError(
+            "The tests need the lab: run them with `make test` (python tests/lab.py run -- pytest)."
+        )
+
+
+@pytest.fixture
+def registry() -> str:
+    """The lab registry (host:port), which the lab engine also uses as its Docker Hub mirror."""
+    return os.environ["LAB_REGISTRY"]
+
+
+def make_user(username: str, role: str | None) -> User:
+    user = User.objects.create_user(username, password=PASSWORD)
+    if role:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+@pytest.fixture
+def viewer(db) -> User:
+    return make_user("vera", "Viewer")
+
+
+@pytest.fixture
+def operator(db) -> User:
+    return make_user("otto", "Operator")
+
+
+@pytest.fixture
+def admin(db) -> User:
+    return make_user("ada", "Admin")
+
+
+def _client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def viewer_client(viewer) -> Client:
+    return _client_for(viewer)
+
+
+@pytest.fixture
+def operator_client(operator) -> Client:
+    return _client_for(operator)
+
+
+@pytest.fixture
+def admin_client(admin) -> Client:
+    return _client_for(admin)
+
+
+class Worker:
+    """A real `celery worker` process on the test database and the lab's Redis."""
+
+    def __init__(self, db_name: str):
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_name}", "JOB_HEARTBEAT_SECONDS": "1"}
+        self.log = open(Path(db_name).with_suffix(f".worker{time.monotonic_ns()}.log"), "w+")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "console",
+                "worker",
+                "--loglevel=INFO",
+                "--pool=prefork",
+                "--concurrency=2",
+                "--without-gossip",
+                "--without-mingle",
+                "-Q",
+                "engine.local",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while "ready." not in self.output():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("celery worker did not start:\n" + self.output())
+            time.sleep(0.2)
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def _purge_queue():
+    import redis
+
+    redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
+
+
+@pytest.fixture
+def worker(transactional_db, _purge_queue, django_db_blocker):
+    """A fresh worker for one test; the test's data is committed, so the worker sees it."""
+    from django.db import connection
+
+    worker = Worker(connection.settings_dict["NAME"])
+    yield worker
+    worker.kill(signal.SIGTERM)
+    worker.log.close()
+
+
+def wait_until(check, timeout: float = 30.0, interval: float = 0.2, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")

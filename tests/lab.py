@@ -1,0 +1,289 @@
+"""The lab: a private Docker engine, a local registry (the engine's mirror) and Redis.
+
+    python tests/lab.py run -- pytest ...     start the lab, run the command with its
+                                              environment, stop the lab (whatever happens)
+
+Everything lives under one temporary folder and listens on 127.0.0.1 only. The engine
+gets its own data root, exec root, socket and bridge, so it never meets a host's
+docker0; images are built offline FROM scratch with Debian's static busybox.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BUSYBOX = Path("/bin/busybox")
+HELLO_TEXT = """
+Hello from Docker!
+This message shows that your installation appears to be working correctly.
+
+To generate this message, Docker took the following steps:
+ 1. The Docker client contacted the Docker daemon.
+ 2. The Docker daemon pulled the "hello-world" image from the Docker Hub.
+ 3. The Docker daemon created a new container from that image which runs the
+    executable that produced the output you are currently reading.
+ 4. The Docker daemon streamed that output to the Docker client, which sent it
+    to your terminal.
+"""
+REQUIRED = {
+    "dockerd": "docker.io",
+    "docker": "docker.io",
+    "docker-registry": "docker-registry",
+    "redis-server": "redis-server",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(check, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            if check():
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"lab: {what} did not come up within {timeout:.0f}s")
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class Lab:
+    root: Path
+    registry_port: int = field(default_factory=free_port)
+    redis_port: int = field(default_factory=free_port)
+    bridge: str = field(default_factory=lambda: f"clab{os.getpid() % 100000}")
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def docker_host(self) -> str:
+        return f"unix://{self.root}/docker.sock"
+
+    @property
+    def registry(self) -> str:
+        return f"127.0.0.1:{self.registry_port}"
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/0"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "DOCKER_HOST": self.docker_host,
+            "REDIS_URL": self.redis_url,
+            "LAB_REGISTRY": self.registry,
+            "LAB_ROOT": str(self.root),
+            "LAB_REGISTRY_CONFIG": str(self.root / "registry.yml"),
+            "LAB_REDIS_PORT": str(self.redis_port),
+        }
+
+    def docker(self, *args: str, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["docker", *args],
+            env={**os.environ, "DOCKER_HOST": self.docker_host, "DOCKER_BUILDKIT": "0"},
+            input=input,
+            capture_output=True,
+            check=check,
+        )
+
+    # --- parts ---------------------------------------------------------------
+
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        log = open(self.root / f"{name}.log", "ab")
+        self.procs[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def start_registry(self) -> None:
+        (self.root / "registry").mkdir(exist_ok=True)
+        (self.root / "registry.yml").write_text(
+            json.dumps(
+                {
+                    "version": 0.1,
+                    "log": {"level": "warn"},
+                    "storage": {
+                        "filesystem": {"rootdirectory": str(self.root / "registry")},
+                        "delete": {"enabled": True},
+                    },
+                    "http": {"addr": self.registry},
+                }
+            )
+        )
+        self._spawn("registry", ["docker-registry", "serve", str(self.root / "registry.yml")])
+        wait_for(lambda: port_open(self.registry_port), "the registry")
+
+    def start_redis(self) -> None:
+        self._spawn(
+            "redis",
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.redis_port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.root),
+            ],
+        )
+        wait_for(lambda: port_open(self.redis_port), "redis")
+
+    def start_engine(self) -> None:
+        subprocess.run(["ip", "link", "delete", self.bridge], capture_output=True)
+        subnet = f"10.{200 + os.getpid() % 50}.{os.getpid() % 250}"
+        subprocess.run(["ip", "link", "add", self.bridge, "type", "bridge"], check=True)
+        subprocess.run(["ip", "addr", "add", f"{subnet}.1/24", "dev", self.bridge], check=True)
+        subprocess.run(["ip", "link", "set", self.bridge, "up"], check=True)
+        self._spawn(
+            "dockerd",
+            [
+                "dockerd",
+                "--data-root",
+                str(self.root / "data"),
+                "--exec-root",
+                str(self.root / "exec"),
+                "-H",
+                self.docker_host,
+                "--pidfile",
+                str(self.root / "docker.pid"),
+                "--bridge",
+                self.bridge,
+                "--iptables=false",
+                "--ip-masq=false",
+                "--registry-mirror",
+                f"http://{self.registry}",
+                "--insecure-registry",
+                self.registry,
+            ],
+        )
+        wait_for(lambda: self.docker("version").returncode == 0, "dockerd", timeout=60)
+
+    def start(self) -> Lab:
+        missing = [f"{cmd} (apt-get install {pkg})" for cmd, pkg in REQUIRED.items() if not shutil.which(cmd)]
+        if not BUSYBOX.exists():
+            missing.append("/bin/busybox (apt-get install busybox-static)")
+        if missing:
+            raise SystemExit("lab: missing " + ", ".join(missing))
+        if os.geteuid() != 0:
+            raise SystemExit("lab: the lab engine needs root (dockerd, a bridge); run as root")
+        self.start_registry()
+        self.start_redis()
+        self.start_engine()
+        self.seed()
+        return self
+
+    def stop(self) -> None:
+        for name in ("dockerd", "registry", "redis"):
+            proc = self.procs.get(name)
+            if proc is None or proc.poll() is not None:
+                continue
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        # dockerd leaves containerd-shims behind when it is killed; end anything still under our root.
+        subprocess.run(["pkill", "-f", str(self.root)], capture_output=True)
+        subprocess.run(["ip", "link", "delete", self.bridge], capture_output=True)
+        subprocess.run(["umount", "-R", str(self.root / "exec")], capture_output=True)
+        subprocess.run(["umount", "-R", str(self.root / "data")], capture_output=True)
+
+    # --- seed images -------------------------------------------------------------
+
+    def build(self, tag: str, dockerfile: str, files: dict[str, bytes]) -> None:
+        with tempfile.TemporaryDirectory(dir=self.root) as ctx:
+            shutil.copy(BUSYBOX, Path(ctx) / "busybox")
+            for name, content in files.items():
+                (Path(ctx) / name).write_bytes(content)
+            (Path(ctx) / "Dockerfile").write_text(dockerfile)
+            self.docker("build", "-q", "-t", tag, ctx)
+
+    def push(self, tag: str) -> None:
+        self.docker("push", tag)
+        self.docker("rmi", tag)
+
+    def seed(self) -> None:
+        """What the tutorial uses: hello-world, httpd:2.4 = httpd:latest, and httpd:2.2 (five layers)."""
+        reg = self.registry
+        self.build(
+            f"{reg}/library/hello-world:latest",
+            "FROM scratch\nCOPY busybox /bin/busybox\nCOPY hello.txt /hello.txt\n"
+            'CMD ["/bin/busybox", "cat", "/hello.txt"]\n',
+            {"hello.txt": HELLO_TEXT.encode()},
+        )
+        httpd = (
+            "FROM scratch\nCOPY busybox /bin/busybox\n"
+            'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
+            "COPY index.html /www/index.html\n"
+            "EXPOSE 80\n"
+            'CMD ["/bin/sh", "-c", "echo \\"httpd {version}: serving /www on port 80\\"; '
+            'exec httpd -f -v -p 80 -h /www"]\n'
+        )
+        self.build(f"{reg}/library/httpd:2.4", httpd.format(version="2.4"), {"index.html": b"<h1>It works!</h1>\n"})
+        self.docker("tag", f"{reg}/library/httpd:2.4", f"{reg}/library/httpd:latest")
+        # 2.2: a different image of five layers, one of them 24 MB, so pull progress is visible.
+        self.build(
+            f"{reg}/library/httpd:2.2",
+            httpd.format(version="2.2").replace(
+                "COPY index.html",
+                "COPY modules.bin /usr/lib/httpd/modules.bin\nCOPY conf.txt /etc/httpd.conf\nCOPY index.html",
+            ),
+            {
+                "index.html": b"<h1>It works! (2.2)</h1>\n",
+                "modules.bin": os.urandom(24_000_000),
+                "conf.txt": b"Listen 80\n",
+            },
+        )
+        for ref in ("hello-world:latest", "httpd:2.4", "httpd:latest", "httpd:2.2"):
+            self.docker("push", f"{reg}/library/{ref}")
+        for ref in ("hello-world:latest", "httpd:2.4", "httpd:latest", "httpd:2.2"):
+            self.docker("rmi", f"{reg}/library/{ref}")
+        self.docker("image", "prune", "-f")
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 3 or argv[1] != "run" or "--" not in argv:
+        print(__doc__)
+        return 2
+    command = argv[argv.index("--") + 1 :]
+    root = Path(tempfile.mkdtemp(prefix="console-lab-"))
+    lab = Lab(root)
+    started = time.monotonic()
+    try:
+        lab.start()
+        print(
+            f"lab: engine {lab.docker_host}, registry {lab.registry}, redis {lab.redis_url} "
+            f"(up in {time.monotonic() - started:.1f}s)",
+            flush=True,
+        )
+        env = {**os.environ, **lab.env(), "TEST_DATABASE_NAME": str(root / "test.sqlite3")}
+        return subprocess.call(command, env=env)
+    finally:
+        lab.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,48 @@
+"""A real Celery worker, over the lab's Redis, runs a queued job to its end."""
+
+import pytest
+from django.urls import reverse
+
+from console.audit.models import AuditEvent
+from console.jobs.models import Job
+from tests.conftest import wait_until
+
+
+@pytest.mark.worker
+def test_a_worker_moves_a_job_from_queued_to_succeeded(worker, operator_client):
+    response = operator_client.post(reverse("system_disk_refresh"))
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
+    assert job.requested_by_name == "otto"
+
+    wait_until(lambda: Job.objects.get(pk=job.pk).state == "succeeded", message="the job to succeed")
+    job.refresh_from_db()
+    assert job.started is not None and job.finished >= job.started
+    assert [row["type"] for row in job.result["rows"]] == ["Images", "Containers", "Local Volumes", "Build Cache"]
+    assert "docker system df" in job.output
+    outcomes = list(AuditEvent.objects.filter(job_id=job.pk).order_by("id").values_list("outcome", flat=True))
+    assert outcomes == ["requested", "succeeded"]
+
+    page = operator_client.get(reverse("system")).content.decode()
+    assert "Computed" in page and "Build Cache" in page
+
+
+@pytest.mark.worker
+def test_a_job_page_stops_polling_once_the_job_has_finished(worker, operator_client):
+    operator_client.post(reverse("system_disk_refresh"))
+    job = Job.objects.get()
+    wait_until(lambda: Job.objects.get(pk=job.pk).is_finished, message="the job to finish")
+    job.refresh_from_db()
+    response = operator_client.get(reverse("job_detail", args=[job.pk]), {"rev": 0}, headers={"HX-Request": "true"})
+    assert response.status_code == 286
+    assert "succeeded" in response.content.decode()
+
+
+def test_an_unchanged_running_job_answers_a_poll_with_no_content(operator_client, operator):
+    job = Job.objects.create(kind="system.df", engine="local", requested_by_name="otto", state="running")
+    url = reverse("job_detail", args=[job.pk])
+    response = operator_client.get(url, {"rev": job.revision}, headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    Job.objects.filter(pk=job.pk).update(output="Downloading\n", revision=job.revision + 1)
+    response = operator_client.get(url, {"rev": job.revision}, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "Downloading" in response.content.decode()
