@@ -1,5 +1,3 @@
-"""Every job kind the console runs; each feature's handlers are imported here."""
-
 from console import engine
 from console.jobs.runner import JobContext, job_kind
 

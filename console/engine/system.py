@@ -1,0 +1,118 @@
+"""The engine itself: ping, info, version, disk use."""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import docker
+
+from console.engine.core import call
+
+
+def ping() -> float:
+    """Seconds the engine took to answer /_ping."""
+    started = time.monotonic()
+    call(lambda c: c.ping())
+    return time.monotonic() - started
+
+
+def info() -> dict[str, Any]:
+    return call(lambda c: c.info())
+
+
+def version() -> dict[str, Any]:
+    return call(lambda c: c.version())
+
+
+def api_version() -> str:
+    return call(lambda c: c.api.api_version)
+
+
+def disk_usage() -> dict[str, Any]:
+    """`docker system df`: slow on busy hosts, so only jobs call it."""
+    raw = call(lambda c: c.df())
+    images = raw.get("Images") or []
+    containers = raw.get("Containers") or []
+    volumes = raw.get("Volumes") or []
+    cache = raw.get("BuildCache") or []
+    image_size = sum(i.get("Size", 0) for i in images)
+    image_shared = sum(max(i.get("SharedSize", 0), 0) for i in images)
+    unused_images = sum(i.get("Size", 0) - max(i.get("SharedSize", 0), 0) for i in images if not i.get("Containers"))
+    container_size = sum(c.get("SizeRw", 0) or 0 for c in containers)
+    container_reclaim = sum(c.get("SizeRw", 0) or 0 for c in containers if c.get("State") != "running")
+    volume_size = sum((v.get("UsageData") or {}).get("Size", 0) or 0 for v in volumes)
+    volume_reclaim = sum(
+        (v.get("UsageData") or {}).get("Size", 0) or 0
+        for v in volumes
+        if not (v.get("UsageData") or {}).get("RefCount")
+    )
+    cache_size = sum(b.get("Size", 0) for b in cache)
+    cache_reclaim = sum(b.get("Size", 0) for b in cache if not b.get("InUse"))
+    return {
+        "layers_size": raw.get("LayersSize", 0),
+        "rows": [
+            {
+                "type": "Images",
+                "total": len(images),
+                "active": sum(1 for i in images if i.get("Containers")),
+                "size": raw.get("LayersSize", image_size),
+                "reclaimable": max(unused_images, 0),
+                "shared": image_shared,
+            },
+            {
+                "type": "Containers",
+                "total": len(containers),
+                "active": sum(1 for c in containers if c.get("State") == "running"),
+                "size": container_size,
+                "reclaimable": container_reclaim,
+            },
+            {
+                "type": "Local Volumes",
+                "total": len(volumes),
+                "active": sum(1 for v in volumes if (v.get("UsageData") or {}).get("RefCount")),
+                "size": volume_size,
+                "reclaimable": volume_reclaim,
+            },
+            {
+                "type": "Build Cache",
+                "total": len(cache),
+                "active": sum(1 for b in cache if b.get("InUse")),
+                "size": cache_size,
+                "reclaimable": cache_reclaim,
+            },
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the dashboard shows at a glance."""
+
+    version: str
+    api_version: str
+    containers: int
+    running: int
+    paused: int
+    stopped: int
+    images: int
+
+
+def summary() -> Summary:
+    data = info()
+    return Summary(
+        version=data.get("ServerVersion", "?"),
+        api_version=api_version(),
+        containers=data.get("Containers", 0),
+        running=data.get("ContainersRunning", 0),
+        paused=data.get("ContainersPaused", 0),
+        stopped=data.get("ContainersStopped", 0),
+        images=data.get("Images", 0),
+    )
+
+
+@functools.cache
+def sdk_version() -> str:
+    return docker.__version__
