@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from console.engine.core import call, parse_time
+from console.engine.core import _client, call, errors, parse_time
 
 
 @dataclass(frozen=True)
@@ -49,3 +50,33 @@ def list_images() -> list[ImageRow]:
     raw = call(lambda c: c.api.images(all=False))
     rows = [row for image in raw for row in _image_rows(image)]
     return sorted(rows, key=lambda r: r.created or datetime.min.replace(tzinfo=UTC), reverse=True)
+
+
+# --- pull -------------------------------------------------------------------
+
+
+def pull_stream(repository: str, tag: str, auth_config: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+    """`docker pull`'s messages as the engine sends them; closing the generator ends the pull.
+
+    The tag is always explicit (a pull without one pulls every tag); a digest goes in its place.
+    """
+    with errors():
+        stream = _client().api.pull(repository, tag=tag, stream=True, decode=True, auth_config=auth_config)
+        try:
+            yield from stream
+        finally:
+            stream.close()
+
+
+def image_id(reference: str) -> str:
+    return call(lambda c: c.api.inspect_image(reference)["Id"])
+
+
+def registry_config() -> dict[str, list[str]]:
+    """Where pulls really go: the engine's Docker Hub mirrors and the registries it reaches without TLS."""
+    config = call(lambda c: c.info()).get("RegistryConfig") or {}
+    insecure = [name for name, index in (config.get("IndexConfigs") or {}).items() if not index.get("Secure", True)]
+    return {
+        "mirrors": list(config.get("Mirrors") or []),
+        "insecure": sorted(insecure) + list(config.get("InsecureRegistryCIDRs") or []),
+    }

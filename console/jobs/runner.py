@@ -169,6 +169,7 @@ def execute(job_id: int) -> None:
                 job_id=job_id,
                 engine=job.engine,
                 target_id=str(result.get("id", "")),
+                digest=result.get("digest"),
             )
     finally:
         stop.set()

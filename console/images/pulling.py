@@ -1,0 +1,159 @@
+"""Pulling images: one job per reference and engine, live per-layer progress, failures said plainly.
+
+`pull_image(ctx, reference)` does a whole pull inside any job (the image.pull kind, or a run that
+needs its image first); `join_or_enqueue_pull(who, reference)` starts a pull job or joins the one
+already pulling that reference.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import closing
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from console import engine
+from console.audit.record import record
+from console.images import credentials
+from console.images.models import PullLock
+from console.images.reference import Reference, parse
+from console.jobs.models import Job
+from console.jobs.runner import JobContext, enqueue
+
+KIND = "image.pull"
+FLUSH_SECONDS = 0.25  # progress is written at most this often
+# Statuses after which a layer's bytes are all on the engine.
+_DOWNLOADED = {"Verifying Checksum", "Download complete", "Extracting", "Pull complete"}
+_FINISHED = {"Pull complete", "Already exists"}
+
+
+class PullProgress:
+    """Folds the engine's pull messages into per-layer rows, overall bytes and a rate."""
+
+    def __init__(self) -> None:
+        self.layers: dict[str, dict[str, Any]] = {}
+        self.digest = ""
+        self.status = ""
+        self.started = time.monotonic()
+
+    def feed(self, message: dict[str, Any]) -> str | None:
+        """Take one message; return the line the CLI would print for it, if any."""
+        status = message.get("status", "")
+        layer_id = message.get("id")
+        if status.startswith("Digest: "):
+            self.digest = status.removeprefix("Digest: ")
+            return status
+        if status.startswith("Status: "):
+            self.status = status.removeprefix("Status: ")
+            return status
+        if not layer_id or status.startswith("Pulling from"):
+            return f"{layer_id}: {status}" if layer_id else status or None
+        layer = self.layers.setdefault(layer_id, {"id": layer_id, "size": 0, "downloaded": 0})
+        detail = message.get("progressDetail") or {}
+        layer.update(status=status, current=detail.get("current", 0), total=detail.get("total", 0))
+        if status == "Downloading":
+            layer["size"], layer["downloaded"] = layer["total"], layer["current"]
+        elif status in _DOWNLOADED:
+            layer["downloaded"] = layer["size"]
+        if status in _FINISHED:
+            return f"{layer_id}: {status}"
+        return None
+
+    def snapshot(self) -> dict[str, Any]:
+        downloaded = sum(layer["downloaded"] for layer in self.layers.values())
+        elapsed = max(time.monotonic() - self.started, 0.001)
+        return {
+            "layers": list(self.layers.values()),
+            "current": downloaded,
+            "total": sum(layer["size"] for layer in self.layers.values()),
+            "rate": int(downloaded / elapsed),
+            "digest": self.digest,
+            "status": self.status,
+        }
+
+
+def explain_failure(ref: Reference, message: str) -> str:
+    """The engine's pull error, said so a person knows what to do next."""
+    text = message.lower()
+    registry = ref.domain
+    if "no space left on device" in text:
+        return (
+            f"Pulling {ref} failed: the engine's disk is full (no space left on device). "
+            f"Free space, e.g. prune unused images, then pull again. ({message})"
+        )
+    if "manifest unknown" in text or ("not found" in text and "manifest" in text):
+        return f"{ref} was not found: {registry} has no such image or tag. Check the name and tag. ({message})"
+    if any(word in text for word in ("unauthorized", "authentication required", "denied", "no basic auth")):
+        return (
+            f"{registry} refused to let this console pull {ref}: the repository does not exist, or it needs "
+            f"credentials that are missing or wrong (an Admin stores them under Registries). ({message})"
+        )
+    if any(word in text for word in ("dial tcp", "connection refused", "no such host", "timeout", "i/o timeout")):
+        return f"The registry {registry} could not be reached from the engine. ({message})"
+    return f"Pulling {ref} failed: {message}"
+
+
+def pull_image(ctx: JobContext, reference: str) -> dict[str, str]:
+    """Pull reference on the engine with live progress in ctx; return the image's id, digest and status line."""
+    ref = parse(reference)
+    if ref.default_tag:
+        ctx.log(f"Using default tag: {ref.tag}")
+    progress = PullProgress()
+    ctx.set_progress(progress.snapshot())
+    last_flush = 0.0
+    try:
+        with closing(engine.pull_stream(ref.name, ref.pull_tag, credentials.auth_config(ref.domain))) as stream:
+            for message in stream:
+                if "error" in message or "errorDetail" in message:
+                    detail = message.get("errorDetail") or {}
+                    raise engine.EngineError(detail.get("message") or message.get("error") or "unknown error")
+                line = progress.feed(message)
+                if line:
+                    ctx.log(line)
+                if time.monotonic() - last_flush >= FLUSH_SECONDS:
+                    last_flush = time.monotonic()
+                    ctx.set_progress(progress.snapshot())
+                    ctx.check_cancelled()
+    except engine.EngineUnreachable:
+        raise
+    except engine.EngineError as exc:
+        ctx.set_progress(progress.snapshot())
+        raise engine.EngineError(explain_failure(ref, exc.message), exc.status_code) from exc
+    ctx.set_progress(progress.snapshot())
+    ctx.log(ref.canonical)
+    return {"id": engine.image_id(str(ref)), "digest": progress.digest, "status": progress.status}
+
+
+def _username(who) -> str:
+    user = getattr(who, "user", who)
+    return user.get_username() if getattr(user, "is_authenticated", False) else str(user)
+
+
+def join_or_enqueue_pull(who, reference: str) -> tuple[Job, bool]:
+    """Queue a pull of reference, or join the pull of it already queued or running on this engine.
+
+    Returns (job, joined). The check and the create are serialized by a per-engine lock row,
+    so concurrent requests for one reference make one job.
+    """
+    target = str(parse(reference))
+    PullLock.objects.get_or_create(engine=settings.ENGINE_NAME)
+    with transaction.atomic():
+        PullLock.objects.select_for_update().get(engine=settings.ENGINE_NAME)
+        job = (
+            Job.objects.filter(
+                kind=KIND, engine=settings.ENGINE_NAME, target=target, state__in=(Job.State.QUEUED, Job.State.RUNNING)
+            )
+            .order_by("pk")
+            .first()
+        )
+        if job is None:
+            return enqueue(who, KIND, target, KIND, reference=target), False
+        name = _username(who)
+        if name != job.requested_by_name and name not in job.joined_by:
+            job.joined_by = [*job.joined_by, name]
+            Job.objects.filter(pk=job.pk).update(joined_by=job.joined_by, revision=F("revision") + 1)
+        record(who, KIND, target, "joined", job_id=job.pk, reference=target)
+        return job, True
