@@ -152,6 +152,9 @@ AXES_COOLOFF_TIME = envint("LOGIN_COOLOFF_MINUTES", "15") / 60
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# The same address the audit trail records.
+AXES_CLIENT_IP_CALLABLE = "console.audit.record.client_ip"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -33,6 +33,12 @@ def registry() -> str:
     return os.environ["LAB_REGISTRY"]
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The real hasher costs most of a second per user; sign-in behaviour does not depend on it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_user(username: str, role: str | None) -> User:
     user = User.objects.create_user(username, password=PASSWORD)
     if role:

@@ -14,18 +14,24 @@ ROLES = [VIEWER, OPERATOR, ADMIN]
 _RANK = {None: 0, VIEWER: 1, OPERATOR: 2, ADMIN: 3}
 
 
-def role_of(user: AbstractBaseUser) -> str | None:
-    if not user.is_authenticated or not user.is_active:
-        return None
+def assigned_role(user: AbstractBaseUser) -> str | None:
+    """The role an account has been given, whether or not it may sign in now."""
     if user.is_superuser:
         return ADMIN
     cached = getattr(user, "_console_role", "unset")
     if cached != "unset":
         return cached
-    names = set(user.groups.values_list("name", flat=True))
+    names = {g.name for g in user.groups.all()}
     role = next((r for r in reversed(ROLES) if r in names), None)
     user._console_role = role
     return role
+
+
+def role_of(user: AbstractBaseUser) -> str | None:
+    """The role a signed-in user acts with now."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    return assigned_role(user)
 
 
 def has_role(user: AbstractBaseUser, needed: str) -> bool:

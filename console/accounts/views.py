@@ -1,12 +1,107 @@
+from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
-from console.accounts.roles import ADMIN, role_of, role_required
+from console.accounts.forms import NewUserForm, RoleForm
+from console.accounts.roles import ADMIN, ROLES, assigned_role, role_required
+from console.accounts.sessions import end_sessions
+from console.audit.record import record
+
+User = get_user_model()
+
+
+def _render_users(request: HttpRequest, form: NewUserForm, status: int = 200) -> HttpResponse:
+    users = User.objects.order_by("username").prefetch_related("groups")
+    rows = [(u, assigned_role(u)) for u in users]
+    return render(request, "accounts/users.html", {"rows": rows, "form": form, "roles": ROLES}, status=status)
+
+
+def _refuse(request: HttpRequest, action: str, user, reason: str) -> HttpResponse:
+    """A request the rules do not allow: say why, record it, change nothing."""
+    record(request, action, user.get_username(), "failed", target_id=str(user.pk), error=reason)
+    messages.error(request, reason)
+    return redirect("user_list")
+
+
+def _set_role(user, role: str) -> None:
+    user.groups.remove(*Group.objects.filter(name__in=ROLES))
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
 
 
 @role_required(ADMIN, "user.list")
 def user_list(request: HttpRequest) -> HttpResponse:
-    users = get_user_model().objects.order_by("username").prefetch_related("groups")
-    rows = [(u, role_of(u)) for u in users]
-    return render(request, "accounts/users.html", {"rows": rows})
+    return _render_users(request, NewUserForm())
+
+
+@require_POST
+@role_required(ADMIN, "user.create")
+def user_create(request: HttpRequest) -> HttpResponse:
+    form = NewUserForm(request.POST)
+    if not form.is_valid():
+        problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+        record(request, "user.create", request.POST.get("username", "")[:150], "failed", error=problems)
+        return _render_users(request, form, status=400)
+    with transaction.atomic():
+        user = User.objects.create_user(form.cleaned_data["username"], password=form.cleaned_data["password"])
+        _set_role(user, form.cleaned_data["role"])
+    record(request, "user.create", user.username, "succeeded", target_id=str(user.pk), role=form.cleaned_data["role"])
+    messages.success(request, f"Created {user.username} as {form.cleaned_data['role']}.")
+    return redirect("user_list")
+
+
+@require_POST
+@role_required(ADMIN, "role.change")
+def user_role(request: HttpRequest, user_id: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=user_id)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        return _refuse(request, "role.change", user, "Choose one of the roles Viewer, Operator or Admin.")
+    if user.pk == request.user.pk:
+        return _refuse(request, "role.change", user, "You cannot change your own role; ask another Admin.")
+    if user.is_superuser:
+        return _refuse(request, "role.change", user, f"{user.username} is a superuser, and superusers are Admins.")
+    old, new = assigned_role(user), form.cleaned_data["role"]
+    if old == new:
+        messages.info(request, f"{user.username} already is {new}.")
+        return redirect("user_list")
+    _set_role(user, new)
+    record(
+        request, "role.change", user.username, "succeeded", target_id=str(user.pk), old_role=old or "none", new_role=new
+    )
+    messages.success(request, f"{user.username} is now {new} (was {old or 'without a role'}).")
+    return redirect("user_list")
+
+
+@require_POST
+@role_required(ADMIN, "user.deactivate")
+def user_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=user_id)
+    if user.pk == request.user.pk:
+        return _refuse(request, "user.deactivate", user, "You cannot deactivate yourself; ask another Admin.")
+    if not user.is_active:
+        messages.info(request, f"{user.username} already is deactivated.")
+        return redirect("user_list")
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    ended = end_sessions(user)
+    record(request, "user.deactivate", user.username, "succeeded", target_id=str(user.pk), sessions_ended=ended)
+    messages.success(request, f"Deactivated {user.username} and signed them out ({ended} sessions ended).")
+    return redirect("user_list")
+
+
+@require_POST
+@role_required(ADMIN, "user.reactivate")
+def user_reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=user_id)
+    if user.is_active:
+        messages.info(request, f"{user.username} already is active.")
+        return redirect("user_list")
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    record(request, "user.reactivate", user.username, "succeeded", target_id=str(user.pk))
+    messages.success(request, f"Reactivated {user.username}.")
+    return redirect("user_list")

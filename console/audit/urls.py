@@ -2,4 +2,7 @@ from django.urls import path
 
 from console.audit import views
 
-urlpatterns = [path("", views.audit_list, name="audit_list")]
+urlpatterns = [
+    path("", views.audit_list, name="audit_list"),
+    path("export.<str:fmt>", views.audit_export, name="audit_export"),
+]

@@ -1,11 +1,36 @@
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
 
+from console.audit.export import FORMATS, export
+from console.audit.forms import AuditFilterForm
 from console.audit.models import AuditEvent
 
+PER_PAGE = 50
 
+
+@require_GET
 def audit_list(request: HttpRequest) -> HttpResponse:
-    events = AuditEvent.objects.all()
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "audit/list.html", {"page": page})
+    form = AuditFilterForm(request.GET)
+    events = form.filter(AuditEvent.objects.order_by("-id")) if form.is_valid() else AuditEvent.objects.none()
+    ctx = {
+        "form": form,
+        "page": Paginator(events, PER_PAGE).get_page(request.GET.get("page")),
+        "known_users": AuditEvent.objects.order_by("actor_name").values_list("actor_name", flat=True).distinct(),
+        "known_actions": AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct(),
+    }
+    return render(request, "audit/list.html", ctx)
+
+
+@require_GET
+def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    if fmt not in FORMATS:
+        raise Http404("No such export format.")
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest(f"Bad filter: {form.problems()}", content_type="text/plain; charset=utf-8")
+    response = StreamingHttpResponse(export(fmt, form.filter(AuditEvent.objects.all())), content_type=FORMATS[fmt])
+    response["Content-Disposition"] = f'attachment; filename="audit-{timezone.now():%Y%m%dT%H%M%SZ}.{fmt}"'
+    return response
