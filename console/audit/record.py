@@ -15,12 +15,21 @@ from console.audit.models import AuditEvent, ChainHead
 
 OUTSIDE = "outside the console"
 SYSTEM = "console"
-_SECRET = re.compile(r"pass|token|secret|credential|auth", re.I)
+_SECRET = re.compile(r"pass|token|secret|credential|auth|key", re.I)
 
 
-def _scrub(params: dict[str, Any]) -> dict[str, Any]:
-    # Secrets never enter the trail, whatever a caller hands over.
-    return {k: ("***" if _SECRET.search(k) else v) for k, v in params.items() if v is not None}
+def _scrub(value: Any, name: str = "") -> Any:
+    """Secrets never enter the trail, whatever a caller hands over: values named like a secret,
+    at any depth, and NAME=value strings (environment variables, options) named like one."""
+    if _SECRET.search(name):
+        return "***"
+    if isinstance(value, dict):
+        return {k: _scrub(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    if isinstance(value, str) and "=" in value and _SECRET.search(value.partition("=")[0]):
+        return value.partition("=")[0] + "=***"
+    return value
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -67,7 +76,7 @@ def record(
             action=action,
             target=str(target)[:500],
             target_id=str(target_id)[:200],
-            params=_scrub(params),
+            params=_scrub({k: v for k, v in params.items() if v is not None}),
             outcome=outcome,
             error=str(error)[:4000],
             job_id=job_id,
