@@ -80,3 +80,110 @@ def registry_config() -> dict[str, list[str]]:
         "mirrors": list(config.get("Mirrors") or []),
         "insecure": sorted(insecure) + list(config.get("InsecureRegistryCIDRs") or []),
     }
+
+
+# --- details, tag, remove, prune ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    id: str
+    created: datetime | None
+    created_by: str
+    size: int
+    comment: str
+
+
+@dataclass(frozen=True)
+class ImageUser:
+    """A container (in any state) made from an image; it keeps the image from being deleted."""
+
+    id: str
+    name: str
+    state: str
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+
+@dataclass(frozen=True)
+class ImageDetail:
+    id: str
+    tags: list[str]
+    digests: list[str]
+    created: datetime | None
+    size: int
+    os: str
+    architecture: str
+    entrypoint: list[str]
+    cmd: list[str]
+    env: list[str]
+    exposed_ports: list[str]
+    labels: dict[str, str]
+    history: list[HistoryRow]
+    containers: list[ImageUser]
+
+    @property
+    def short_id(self) -> str:
+        return self.id.removeprefix("sha256:")[:12]
+
+
+def containers_using(image_id: str) -> list[ImageUser]:
+    raw = call(lambda c: c.api.containers(all=True))
+    return [
+        ImageUser(c["Id"], ",".join(n.lstrip("/") for n in c.get("Names") or []), c.get("State", ""))
+        for c in raw
+        if c.get("ImageID") == image_id
+    ]
+
+
+def image_detail(reference: str) -> ImageDetail:
+    """`docker image inspect` + `docker history` + the containers made from it."""
+    raw = call(lambda c: c.api.inspect_image(reference))
+    history = call(lambda c: c.api.history(raw["Id"]))
+    config = raw.get("Config") or {}
+    return ImageDetail(
+        id=raw["Id"],
+        tags=list(raw.get("RepoTags") or []),
+        digests=list(raw.get("RepoDigests") or []),
+        created=parse_time(raw.get("Created")),
+        size=raw.get("Size", 0),
+        os=raw.get("Os", ""),
+        architecture=raw.get("Architecture", "") + (f"/{raw['Variant']}" if raw.get("Variant") else ""),
+        entrypoint=list(config.get("Entrypoint") or []),
+        cmd=list(config.get("Cmd") or []),
+        env=list(config.get("Env") or []),
+        exposed_ports=sorted(config.get("ExposedPorts") or {}),
+        labels=dict(config.get("Labels") or {}),
+        history=[
+            HistoryRow(
+                h.get("Id", ""),
+                parse_time(h.get("Created")),
+                h.get("CreatedBy", ""),
+                h.get("Size", 0),
+                h.get("Comment", ""),
+            )
+            for h in history
+        ],
+        containers=containers_using(raw["Id"]),
+    )
+
+
+def tag_image(source: str, repository: str, tag: str) -> None:
+    call(lambda c: c.api.tag(source, repository, tag))
+
+
+def _cli_lines(items: list[dict[str, str]]) -> list[str]:
+    return [f"{key}: {value}" for item in items for key, value in item.items()]
+
+
+def remove_image(reference: str, force: bool = False) -> list[str]:
+    """`docker rmi`: the lines the CLI prints (Untagged: …, Deleted: sha256:…)."""
+    return _cli_lines(call(lambda c: c.api.remove_image(reference, force=force)) or [])
+
+
+def prune_images() -> tuple[list[str], int]:
+    """`docker image prune` (dangling images only): the CLI's lines and the bytes reclaimed."""
+    raw = call(lambda c: c.api.prune_images(filters={"dangling": True}))
+    return _cli_lines(raw.get("ImagesDeleted") or []), raw.get("SpaceReclaimed", 0)

@@ -54,6 +54,7 @@ class PullProgress:
         layer = self.layers.setdefault(layer_id, {"id": layer_id, "size": 0, "downloaded": 0})
         detail = message.get("progressDetail") or {}
         layer.update(status=status, current=detail.get("current", 0), total=detail.get("total", 0))
+        layer["done"] = (status in _DOWNLOADED and status != "Extracting") or status in _FINISHED
         if status == "Downloading":
             layer["size"], layer["downloaded"] = layer["total"], layer["current"]
         elif status in _DOWNLOADED:
@@ -150,7 +151,8 @@ def join_or_enqueue_pull(who, reference: str) -> tuple[Job, bool]:
             .first()
         )
         if job is None:
-            return enqueue(who, KIND, target, KIND, reference=target), False
+            # The reference as typed, so the job can say "Using default tag" as the CLI does.
+            return enqueue(who, KIND, target, KIND, reference=reference.strip()), False
         name = _username(who)
         if name != job.requested_by_name and name not in job.joined_by:
             job.joined_by = [*job.joined_by, name]

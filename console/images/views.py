@@ -1,12 +1,203 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
-from console import engine
+from console import engine, snapshot
+from console.accounts.roles import ADMIN, OPERATOR, role_required
+from console.audit.record import record
+from console.htmx import htmx_partial
+from console.images import credentials
+from console.images.forms import CredentialForm, PullForm, TagForm
+from console.images.models import RegistryCredential
+from console.images.pulling import KIND, join_or_enqueue_pull
+from console.images.removal import preview_removal
+
+COLUMNS = [
+    ("repository", "Repository", lambda r: r.repository),
+    ("tag", "Tag", lambda r: r.tag),
+    ("id", "Image ID", lambda r: r.short_id),
+    ("created", "Created", lambda r: r.created.timestamp() if r.created else 0),
+    ("size", "Size", lambda r: r.size),
+]
+SORT_KEYS = {key: fn for key, _, fn in COLUMNS}
 
 
 def image_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    sort = request.GET.get("sort", "-created")
+    if sort.lstrip("-") not in SORT_KEYS:
+        sort = "-created"
     try:
-        images, error = engine.list_images(), ""
+        images, error = snapshot.images(), ""
     except engine.EngineError as exc:
         images, error = [], exc.message
-    return render(request, "images/list.html", {"images": images, "error": error})
+    needle = query.lower()
+    rows = [
+        r for r in images if needle in r.repository.lower() or needle in r.tag.lower() or needle in r.short_id.lower()
+    ]
+    rows.sort(key=SORT_KEYS[sort.lstrip("-")], reverse=sort.startswith("-"))
+    sizes = {r.id: r.size for r in rows}  # two tags of one image take its space once
+    columns = [
+        {"key": key, "label": label, "next": f"-{key}" if sort == key else key, "current": sort.lstrip("-") == key}
+        for key, label, _ in COLUMNS
+    ]
+    ctx = {
+        "images": rows,
+        "error": error,
+        "q": query,
+        "sort": sort,
+        "descending": sort.startswith("-"),
+        "columns": columns,
+        "image_count": len(sizes),
+        "total_size": sum(sizes.values()),
+    }
+    template = "images/list.html#table" if htmx_partial(request) else "images/list.html"
+    response = render(request, template, ctx)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+def _detail_page(request: HttpRequest, image_id: str, form: TagForm, status: int = 200) -> HttpResponse:
+    try:
+        image = engine.image_detail(image_id)
+    except engine.NotFound:
+        raise Http404(f"No image {image_id} on this engine.") from None
+    return render(request, "images/detail.html", {"image": image, "tag_form": form}, status=status)
+
+
+@require_GET
+def image_detail(request: HttpRequest, image_id: str) -> HttpResponse:
+    return _detail_page(request, image_id, TagForm())
+
+
+@require_POST
+@role_required(OPERATOR, "image.tag")
+def image_tag(request: HttpRequest, image_id: str) -> HttpResponse:
+    form = TagForm(request.POST)
+    if not form.is_valid():
+        return _detail_page(request, image_id, form, status=400)
+    ref = form.cleaned_data["target"]
+    try:
+        engine.tag_image(image_id, ref.name, ref.tag)
+    except engine.EngineError as exc:
+        record(request, "image.tag", str(ref), "failed", target_id=image_id, error=exc.message, source=image_id)
+        messages.error(request, exc.message)
+    else:
+        record(request, "image.tag", str(ref), "succeeded", target_id=image_id, source=image_id)
+        messages.success(request, f"Tagged {image_id[:19]} as {ref}.")
+    return redirect("image_detail", image_id=image_id)
+
+
+def _registry_config() -> dict[str, list[str]]:
+    try:
+        return engine.registry_config()
+    except engine.EngineError:
+        return {"mirrors": [], "insecure": []}
+
+
+@require_GET
+def image_pull(request: HttpRequest) -> HttpResponse:
+    form = PullForm(initial={"reference": request.GET.get("reference", "")})
+    return render(request, "images/pull.html", {"form": form, "registries": _registry_config()})
+
+
+@require_POST
+@role_required(OPERATOR, KIND)
+def image_pull_start(request: HttpRequest) -> HttpResponse:
+    form = PullForm(request.POST)
+    if not form.is_valid():
+        ctx = {"form": form, "registries": _registry_config()}
+        return render(request, "images/pull.html", ctx, status=400)
+    ref = form.cleaned_data["reference"]
+    job, joined = join_or_enqueue_pull(request, form.data["reference"])
+    if joined:
+        messages.info(request, f"{ref} is already being pulled; you joined that pull.")
+    elif ref.default_tag:
+        messages.info(request, f"Using default tag: {ref.tag}")
+    return redirect("job_detail", job_id=job.pk)
+
+
+@require_GET
+def image_remove(request: HttpRequest) -> HttpResponse:
+    reference = request.GET.get("ref", "")
+    try:
+        preview = preview_removal(reference)
+    except engine.NotFound:
+        raise Http404(f"No image {reference} on this engine.") from None
+    return render(request, "images/remove.html", {"preview": preview, "reference": reference, "conflict": ""})
+
+
+@require_POST
+@role_required(OPERATOR, "image.remove")
+def image_remove_confirm(request: HttpRequest) -> HttpResponse:
+    reference = request.POST.get("ref", "")
+    force = request.POST.get("force") == "1"
+    try:
+        lines = engine.remove_image(reference, force=force)
+    except engine.Conflict as exc:
+        record(request, "image.remove", reference, "failed", error=exc.message, force=force)
+        try:
+            preview = preview_removal(reference)
+        except engine.NotFound:
+            preview = None
+        ctx = {"preview": preview, "conflict": exc.message, "reference": reference}
+        return render(request, "images/remove.html", ctx, status=409)
+    except engine.EngineError as exc:
+        record(request, "image.remove", reference, "failed", error=exc.message, force=force)
+        messages.error(request, exc.message)
+        return redirect("image_list")
+    untagged = [line.removeprefix("Untagged: ") for line in lines if line.startswith("Untagged: ")]
+    deleted = [line.removeprefix("Deleted: ") for line in lines if line.startswith("Deleted: ")]
+    record(request, "image.remove", reference, "succeeded", force=force, untagged=untagged, deleted=deleted)
+    return render(request, "images/result.html", {"title": f"Removed {reference}", "lines": lines})
+
+
+@require_POST
+@role_required(OPERATOR, "image.prune")
+def image_prune(request: HttpRequest) -> HttpResponse:
+    try:
+        lines, reclaimed = engine.prune_images()
+    except engine.EngineError as exc:
+        record(request, "image.prune", "dangling images", "failed", error=exc.message)
+        messages.error(request, exc.message)
+        return redirect("image_list")
+    deleted = [line.removeprefix("Deleted: ") for line in lines if line.startswith("Deleted: ")]
+    record(request, "image.prune", "dangling images", "succeeded", deleted=deleted, space_reclaimed=reclaimed)
+    ctx = {"title": "Pruned dangling images", "lines": lines, "reclaimed": reclaimed}
+    return render(request, "images/result.html", ctx)
+
+
+def _registries_page(request: HttpRequest, form: CredentialForm, status: int = 200) -> HttpResponse:
+    ctx = {"form": form, "credentials": RegistryCredential.objects.all()}
+    return render(request, "images/registries.html", ctx, status=status)
+
+
+@require_GET
+@role_required(ADMIN, "registry.credentials")
+def registry_list(request: HttpRequest) -> HttpResponse:
+    return _registries_page(request, CredentialForm())
+
+
+@require_POST
+@role_required(ADMIN, "registry.credentials")
+def registry_save(request: HttpRequest) -> HttpResponse:
+    form = CredentialForm(request.POST)
+    if not form.is_valid():
+        return _registries_page(request, form, status=400)
+    host, user = form.cleaned_data["host"], form.cleaned_data["username"]
+    created = credentials.store(host, user, form.cleaned_data["secret"], request.user.get_username())
+    action = "registry.credentials.add" if created else "registry.credentials.change"
+    record(request, action, host, "succeeded", username=user)
+    messages.success(request, f"Saved the credentials of {user} for {host}.")
+    return redirect("registry_list")
+
+
+@require_POST
+@role_required(ADMIN, "registry.credentials.delete")
+def registry_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    credential = get_object_or_404(RegistryCredential, pk=pk)
+    credential.delete()
+    record(request, "registry.credentials.delete", credential.host, "succeeded", username=credential.username)
+    messages.success(request, f"Removed the credentials for {credential.host}.")
+    return redirect("registry_list")
