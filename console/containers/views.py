@@ -1,13 +1,184 @@
-from django.http import HttpRequest, HttpResponse
+"""Container pages: the list (`docker ps` / `ps -a`), one container's details, and their live parts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseStopPolling
 
-from console import engine
+from console import engine, snapshot
+from console.accounts.roles import ADMIN, has_role
+from console.containers import stats
+from console.containers.actions import SIGNALS
+from console.containers.env import visible_env
+from console.htmx import htmx_partial
+
+SHOW_ALL = "containers.show_all"  # the session key that remembers the ps / ps -a switch
+COLUMNS = [
+    ("id", "Container ID"),
+    ("image", "Image"),
+    ("command", "Command"),
+    ("created", "Created"),
+    ("status", "Status"),
+    ("ports", "Ports"),
+    ("names", "Names"),
+]
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+SORTS = {
+    "id": lambda c: c.id,
+    "image": lambda c: c.image.lower(),
+    "command": lambda c: c.command,
+    "created": lambda c: c.created or _OLDEST,
+    "status": lambda c: (c.state, c.status),
+    "ports": lambda c: c.ports,
+    "names": lambda c: c.names.lower(),
+}
+STATES = ["running", "paused", "restarting", "created", "exited", "removing", "dead"]
+LOG_TAILS = [100, 200, 500, 1000]
+LOG_WINDOW = 1000  # lines the page holds (static/containers.js drops older ones); also a poll's most
 
 
+def _show_all(request: HttpRequest) -> bool:
+    if "all" in request.GET:
+        request.session[SHOW_ALL] = request.GET["all"] == "1"
+    return bool(request.session.get(SHOW_ALL, False))
+
+
+def _matches(row: engine.ContainerRow, query: str) -> bool:
+    text = " ".join((row.id, row.names, row.image, row.command, row.status, row.ports)).lower()
+    return all(word in text for word in query.lower().split())
+
+
+@require_GET
+@vary_on_headers("HX-Request")
 def container_list(request: HttpRequest) -> HttpResponse:
-    show_all = request.GET.get("all") == "1"
+    show_all = _show_all(request)
+    query = request.GET.get("q", "").strip()
+    sort = request.GET.get("sort", "")
+    sort = sort if sort in SORTS else "created"
+    descending = request.GET.get("dir", "desc" if sort == "created" else "asc") == "desc"
     try:
-        containers, error = engine.list_containers(all=show_all), ""
+        containers, error = snapshot.containers(all=True), ""
     except engine.EngineError as exc:
         containers, error = [], exc.message
-    return render(request, "containers/list.html", {"containers": containers, "show_all": show_all, "error": error})
+    counts = Counter(c.state for c in containers)
+    rows = [c for c in containers if (show_all or c.state in engine.RUNNING_STATES) and _matches(c, query)]
+    rows.sort(key=SORTS[sort], reverse=descending)
+    ctx = {
+        "containers": rows,
+        "show_all": show_all,
+        "query": query,
+        "sort": sort,
+        "descending": descending,
+        "columns": [
+            {
+                "key": key,
+                "label": label,
+                "active": key == sort,
+                # A click on the sorted column turns it round; on another, sorts it its natural way.
+                "dir": ("asc" if descending else "desc") if key == sort else ("desc" if key == "created" else "asc"),
+            }
+            for key, label in COLUMNS
+        ],
+        "counts": [(state, counts[state]) for state in STATES if counts[state]],
+        "total": len(containers),
+        "error": error,
+    }
+    template = "containers/list.html#table" if htmx_partial(request) else "containers/list.html"
+    return render(request, template, ctx)
+
+
+def _inspect(container_id: str) -> engine.ContainerDetail:
+    try:
+        return engine.inspect_container(container_id)
+    except engine.NotFound:
+        raise Http404(f"No such container: {container_id}") from None
+
+
+@require_GET
+def container_detail(request: HttpRequest, container_id: str) -> HttpResponse:
+    try:
+        container = _inspect(container_id)
+    except engine.EngineError as exc:
+        return render(request, "containers/detail.html", {"error": exc.message, "container_id": container_id})
+    ctx = {
+        "c": container,
+        "env": visible_env(container.env, has_role(request.user, ADMIN)),
+        "signals": SIGNALS,
+    }
+    return render(request, "containers/detail.html", ctx)
+
+
+def _number(text: str | None, default: int) -> int:
+    try:
+        return max(int(text or default), 0)
+    except ValueError:
+        return default
+
+
+@require_GET
+def container_logs(request: HttpRequest, container_id: str) -> HttpResponse:
+    """The last lines (a fresh window), or, when the page polls with its cursor, only the newer ones."""
+    polling = "after" in request.GET
+    after = _number(request.GET.get("after"), 0)
+    tail = _number(request.GET.get("tail"), 200)
+    tail = tail if tail in LOG_TAILS else 200
+    try:
+        lines = engine.read_logs(container_id, tail=LOG_WINDOW if polling else tail, after=after)
+    except engine.NotFound:
+        return HttpResponseStopPolling()
+    except engine.EngineError as exc:
+        if polling:
+            return HttpResponse(status=204)
+        ctx = {"log_error": exc.message, "container_id": container_id, "log_tails": LOG_TAILS, "tail": tail}
+        return render(request, "containers/detail.html#logs", ctx)
+    if polling and not lines:
+        return HttpResponse(status=204)
+    ctx = {
+        "lines": lines,
+        "cursor": lines[-1].nanos if lines else after,
+        "container_id": container_id,
+        "log_tails": LOG_TAILS,
+        "tail": tail,
+        "window": LOG_WINDOW,
+    }
+    return render(request, "containers/detail.html#" + ("log_poll" if polling else "logs"), ctx)
+
+
+@require_GET
+def container_logs_download(request: HttpRequest, container_id: str) -> HttpResponse:
+    container = _inspect(container_id)
+    chunks = engine.log_download(container.id, timestamps=request.GET.get("timestamps") == "1")
+    response = StreamingHttpResponse(chunks, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{container.name or container.short_id}.log"'
+    return response
+
+
+@require_GET
+def container_stats(request: HttpRequest, container_id: str) -> HttpResponse:
+    try:
+        sample = engine.container_stats(container_id)
+    except engine.NotFound:
+        return render(request, "containers/detail.html#stats", {"container_id": container_id})
+    except engine.EngineError as exc:
+        ctx = {"container_id": container_id, "stats_error": exc.message, "polling": True}
+        return render(request, "containers/detail.html#stats", ctx)
+    ctx = {"container_id": container_id, "polling": sample.running}
+    if sample.running:
+        ctx.update(stats.live(sample, request.GET.dict()))
+    return render(request, "containers/detail.html#stats", ctx)
+
+
+@require_GET
+def container_top(request: HttpRequest, container_id: str) -> HttpResponse:
+    ctx: dict = {"container_id": container_id}
+    try:
+        ctx["titles"], ctx["processes"] = engine.container_top(container_id)
+    except engine.EngineError as exc:
+        ctx["top_error"] = exc.message
+    return render(request, "containers/detail.html#top", ctx)

@@ -5,6 +5,8 @@ Views, tasks and the watcher call `engine.<function>` and get plain values back;
 Each area keeps its calls in its own module; this package exports them all.
 """
 
+from console.engine.container_logs import *  # noqa: F403
+from console.engine.container_run import *  # noqa: F403
 from console.engine.containers import *  # noqa: F403
 from console.engine.core import *  # noqa: F403
 from console.engine.core import reset_client  # noqa: F401
