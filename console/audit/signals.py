@@ -1,16 +1,10 @@
 """Sign-ins, failed sign-ins and lock-outs go into the trail."""
 
-from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from console.audit.record import record
-
-
-def _refused_while_locked(request) -> bool:
-    # django-axes refused the attempt before any password was checked; the lock-out event says so.
-    return getattr(request, "axes_locked_out", False) and getattr(request, "axes_failures_since_start", None) is None
 
 
 @receiver(user_logged_in)
@@ -26,16 +20,16 @@ def on_logout(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def on_login_failed(sender, credentials, request=None, **kwargs):
-    if _refused_while_locked(request):
-        return
+    # django-axes (an app listed before this one) has already counted the attempt and marked the request.
     username = str(credentials.get("username", ""))[:150]
-    record(request or "anonymous", "user.login_failed", username, "failed", error="wrong username or password")
-
-
-@receiver(user_locked_out)
-def on_locked_out(sender, request, username=None, ip_address=None, **kwargs):
-    if _refused_while_locked(request):
-        error = "sign-in refused: locked out after too many failed sign-ins"
-    else:
-        error = f"locked out after {settings.AXES_FAILURE_LIMIT} failed sign-ins for this username or address"
-    record(request or "anonymous", "user.locked_out", username or "", "denied", error=f"{error} ({ip_address})")
+    who = request or "anonymous"
+    failures = getattr(request, "axes_failures_since_start", None)
+    if getattr(request, "axes_locked_out", False) and (failures is None or failures > settings.AXES_FAILURE_LIMIT):
+        # Refused before any password was checked.
+        error = f"sign-in refused: locked out after too many failed sign-ins ({request.axes_ip_address})"
+        record(who, "user.locked_out", username, "denied", error=error)
+        return
+    record(who, "user.login_failed", username, "failed", error="wrong username or password")
+    if getattr(request, "axes_locked_out", False):
+        error = f"locked out after {failures} failed sign-ins for this username or address ({request.axes_ip_address})"
+        record(who, "user.locked_out", username, "denied", error=error)
