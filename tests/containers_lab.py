@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 import docker
@@ -56,10 +57,8 @@ class Lab:
 
     def cleanup(self) -> None:
         for name in self.names:
-            try:
+            with contextlib.suppress(docker.errors.NotFound):
                 self.client.containers.get(name).remove(force=True, v=True)
-            except docker.errors.NotFound:
-                pass
         self.client.close()
 
 

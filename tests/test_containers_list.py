@@ -41,7 +41,7 @@ def test_it_shows_the_columns_as_the_cli_prints_them(lab, viewer_client):  # noq
     assert f"<code>{up.id[:12]}</code>" in row
     assert "<td>httpd:2.4</td>" in row
     # COMMAND: quoted, cut to 20 characters, the whole command on hover
-    assert escape("\"/bin/sh -c 'echo \\\"h…\"") in row
+    assert escape('"/bin/sh -c \'echo \\"h…"') in row
     assert f'title="{escape(up.attrs["Path"])}' in row
     assert re.search(r'title="[^"]+">Less than a (second|minute) ago</td>', row)
     assert re.search(r'<span class="badge state-running">Up [^<]+</span>', row)

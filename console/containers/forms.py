@@ -185,11 +185,7 @@ class RunForm(forms.Form):
 
     def admin_only_sent(self) -> list[str]:
         """Labels of the Admin-only options this request carries, whatever their values."""
-        return [
-            str(self.fields[name].label or name)
-            for name in ADMIN_ONLY
-            if any(value.strip() for value in self.data.getlist(name))
-        ]
+        return [str(self[name].label) for name in ADMIN_ONLY if any(value.strip() for value in self.data.getlist(name))]
 
     def clean_image(self) -> str:
         try:
