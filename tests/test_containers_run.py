@@ -156,3 +156,35 @@ def test_the_form_offers_dangerous_options_to_admins_only(operator_client, admin
     for field in ("privileged", "binds", "mounts", "network_mode", "pid_mode", "cap_add", "devices", "sysctls"):
         assert f'name="{field}"' in page
     assert viewer_client.get("/containers/run/").status_code == 403
+
+
+@pytest.mark.worker
+def test_a_run_joins_a_pull_of_its_image_already_running(worker, lab, operator_client):  # noqa: F811
+    with contextlib.suppress(docker.errors.ImageNotFound):
+        lab.client.images.remove("httpd:2.2", force=True)
+    # A pull of the same reference is under way (its row, as the image pull job keeps it).
+    layers = {
+        "layers": [{"id": "abc123", "status": "Downloading", "current": 5, "total": 10}],
+        "current": 5,
+        "total": 10,
+    }
+    pull = Job.objects.create(
+        kind="image.pull",
+        engine="local",
+        target="httpd:2.2",
+        requested_by_name="vera",
+        state="running",
+        progress=layers,
+    )
+    name = lab.name("joined")
+    job = run(operator_client, image="httpd:2.2", name=name, follow="")
+    output_has(job, f"Joining the pull of httpd:2.2 already running (job {pull.pk})")
+    wait_until(lambda: Job.objects.get(pk=job.pk).progress == layers, message="the pull's progress, shared")
+    assert not lab.exists(name)  # it waits for the pull
+
+    lab.pull("httpd", "2.2")
+    Job.objects.filter(pk=pull.pk).update(state="succeeded", result={"status": "Downloaded newer image for httpd:2.2"})
+    job = finished(job)
+    assert job.state == "succeeded", job.error
+    assert "Status: Downloaded newer image for httpd:2.2" in job.output
+    assert lab.get(name).status == "running"
