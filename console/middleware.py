@@ -16,3 +16,25 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response
+
+
+class RoleRequiredMiddleware:
+    """No default-allow: every view needs at least the Viewer role unless it declares more
+    (`role_required` sets `required_role`) or is public (`login_not_required`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from console.accounts.roles import ADMIN, VIEWER, deny, has_role
+
+        match = request.resolver_match
+        if not getattr(view_func, "login_required", True) or (match and match.url_name == "logout"):
+            return None
+        needed = ADMIN if match and match.app_name == "admin" else getattr(view_func, "required_role", VIEWER)
+        if not request.user.is_authenticated or has_role(request.user, needed):
+            return None  # anonymous users are sent to the login page by LoginRequiredMiddleware
+        return deny(request, needed, f"page.{match.url_name if match else 'view'}", request.path)

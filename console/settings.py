@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "console.middleware.RoleRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -207,12 +208,16 @@ JOB_HARD_TIME_LIMIT = envint("JOB_HARD_TIME_LIMIT", "3600")
 CELERY_TASK_SOFT_TIME_LIMIT = JOB_HARD_TIME_LIMIT - 60
 CELERY_TASK_TIME_LIMIT = JOB_HARD_TIME_LIMIT
 # Longer than the longest job, so an unacknowledged job is not handed out twice while it runs.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": JOB_HARD_TIME_LIMIT * 2}
+# max_retries: with Redis down, asking for a job fails in about 2 s instead of hanging the request.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": JOB_HARD_TIME_LIMIT * 2, "max_retries": 1}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A running job's worker writes a heartbeat; one silent this long is marked lost.
 JOB_HEARTBEAT_SECONDS = envint("JOB_HEARTBEAT_SECONDS", "5")
 JOB_LOST_AFTER_SECONDS = envint("JOB_LOST_AFTER_SECONDS", "45")
+# The watcher (`manage.py watch`) lists everything afresh this often, and has disk use computed this often.
+WATCH_RELIST_SECONDS = envint("WATCH_RELIST_SECONDS", "300")
+DISK_USAGE_INTERVAL = envint("DISK_USAGE_INTERVAL", "600")
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,133 @@
+"""Every URL the console serves has an entry in this table of the role it needs: no view
+without an entry, no default-allow. Each is checked against a user one role short."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import URLResolver, get_resolver
+
+from console.audit.models import AuditEvent
+from tests.conftest import make_user
+
+PUBLIC = "public"
+SIGNED_IN = "signed in"
+NO_ROLE, VIEWER, OPERATOR, ADMIN = None, "Viewer", "Operator", "Admin"
+
+# url name: (method, role needed)
+TABLE = {
+    "login": ("GET", PUBLIC),
+    "healthz": ("GET", PUBLIC),
+    "logout": ("POST", SIGNED_IN),
+    "dashboard": ("GET", VIEWER),
+    "image_list": ("GET", VIEWER),
+    "image_pull": ("GET", VIEWER),
+    "image_pull_start": ("POST", OPERATOR),
+    "image_remove": ("GET", VIEWER),
+    "image_remove_confirm": ("POST", OPERATOR),
+    "image_prune": ("POST", OPERATOR),
+    "registry_list": ("GET", ADMIN),
+    "registry_save": ("POST", ADMIN),
+    "registry_delete": ("POST", ADMIN),
+    "image_detail": ("GET", VIEWER),
+    "image_tag": ("POST", OPERATOR),
+    "container_list": ("GET", VIEWER),
+    "container_run": ("POST", OPERATOR),
+    "container_bulk": ("POST", OPERATOR),
+    "container_detail": ("GET", VIEWER),
+    "container_logs": ("GET", VIEWER),
+    "container_logs_download": ("GET", VIEWER),
+    "container_stats": ("GET", VIEWER),
+    "container_top": ("GET", VIEWER),
+    "container_exec": ("POST", OPERATOR),
+    "container_start": ("POST", OPERATOR),
+    "container_stop": ("POST", OPERATOR),
+    "container_restart": ("POST", OPERATOR),
+    "container_kill": ("POST", OPERATOR),
+    "container_pause": ("POST", OPERATOR),
+    "container_unpause": ("POST", OPERATOR),
+    "container_rename": ("POST", OPERATOR),
+    "container_remove": ("POST", OPERATOR),
+    "job_list": ("GET", VIEWER),
+    "job_detail": ("GET", VIEWER),
+    "job_cancel": ("POST", OPERATOR),
+    "audit_list": ("GET", VIEWER),
+    "audit_export": ("GET", VIEWER),
+    "system": ("GET", VIEWER),
+    "system_disk_refresh": ("POST", OPERATOR),
+    "system_events": ("GET", VIEWER),
+    "user_list": ("GET", ADMIN),
+    "user_create": ("POST", ADMIN),
+    "user_role": ("POST", ADMIN),
+    "user_deactivate": ("POST", ADMIN),
+    "user_reactivate": ("POST", ADMIN),
+}
+ONE_SHORT = {VIEWER: NO_ROLE, OPERATOR: VIEWER, ADMIN: OPERATOR}
+
+
+def console_patterns(resolver=None, prefix=""):
+    for p in (resolver or get_resolver()).url_patterns:
+        if isinstance(p, URLResolver):
+            if p.app_name != "admin":  # Django's admin: Admins only, checked below
+                yield from console_patterns(p, prefix + str(p.pattern))
+        else:
+            yield prefix + str(p.pattern), p
+
+
+def sample(route: str) -> str:
+    path = re.sub(r"<int:\w+>", "1", route)
+    path = re.sub(r"<str:fmt>", "csv", path)
+    return "/" + re.sub(r"<(?:str:)?\w+>", "0123456789ab", path)
+
+
+def test_every_url_has_an_entry_and_every_entry_a_url():
+    names = [p.name for _, p in console_patterns()]
+    assert all(names), "every URL pattern has a name"
+    assert sorted(set(names) - set(TABLE)) == [], "URLs without an entry in the role table"
+    assert sorted(set(TABLE) - set(names)) == [], "entries for URLs that do not exist"
+
+
+def test_each_view_declares_the_role_of_its_entry():
+    for _, pattern in console_patterns():
+        method, role = TABLE[pattern.name]
+        declared = getattr(pattern.callback, "required_role", None)
+        if role in (OPERATOR, ADMIN):
+            assert declared == role, pattern.name
+        else:
+            assert declared in (None, VIEWER), pattern.name
+
+
+@pytest.mark.django_db
+def test_a_user_one_role_short_is_refused_everywhere_and_each_refusal_is_recorded():
+    users = {role: make_user(f"user-{(role or 'none').lower()}", role) for role in (NO_ROLE, VIEWER, OPERATOR)}
+    checked = 0
+    for route, pattern in console_patterns():
+        method, role = TABLE[pattern.name]
+        if role in (PUBLIC, SIGNED_IN):
+            continue
+        client = Client()
+        client.force_login(users[ONE_SHORT[role]])
+        before = AuditEvent.objects.filter(outcome="denied").count()
+        response = getattr(client, method.lower())(sample(route))
+        assert response.status_code == 403, (pattern.name, response.status_code)
+        assert f"This needs the <strong>{role}</strong> role" in response.content.decode(), pattern.name
+        assert AuditEvent.objects.filter(outcome="denied").count() == before + 1, pattern.name
+        checked += 1
+    assert checked == len([v for v in TABLE.values() if v[1] not in (PUBLIC, SIGNED_IN)])
+
+
+@pytest.mark.django_db
+def test_djangos_admin_is_for_admins_only(client):
+    client.force_login(make_user("opal", OPERATOR))
+    assert client.get("/admin/").status_code == 403
+    client.force_login(User.objects.create_superuser("root", password="x-long-password-1"))
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_user_without_a_role_can_still_sign_out(client):
+    client.force_login(make_user("nora", NO_ROLE))
+    assert client.get("/").status_code == 403
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
