@@ -1,12 +1,15 @@
 from django.conf import settings
 from django.core.cache import cache
 
-from console import engine
+from console import engine, snapshot
 from console.accounts.roles import ADMIN, OPERATOR, has_role
 
 
 def engine_problem() -> str:
     """Why the engine cannot be reached, or "" — asked at most every few seconds per process."""
+    # A watcher following the engine already knows; then no page pings it.
+    if (known := snapshot.engine_problem()) is not None:
+        return known
     key = f"engine-problem:{settings.DOCKER_HOST}"
     problem = cache.get(key)
     if problem is None:

@@ -10,5 +10,6 @@ from console.engine.container_run import *  # noqa: F403
 from console.engine.containers import *  # noqa: F403
 from console.engine.core import *  # noqa: F403
 from console.engine.core import reset_client  # noqa: F401
+from console.engine.events import *  # noqa: F403
 from console.engine.images import *  # noqa: F403
 from console.engine.system import *  # noqa: F403

@@ -1,15 +1,16 @@
-"""The engine itself: ping, info, version, disk use."""
+"""The engine itself: ping, info, version, disk use, and the raw lists the snapshot keeps."""
 
 from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import docker
 
 from console.engine.core import call
+from console.engine.images import ImageRow, _image_rows
 
 
 def ping() -> float:
@@ -87,30 +88,21 @@ def disk_usage() -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class Summary:
-    """What the dashboard shows at a glance."""
-
-    version: str
-    api_version: str
-    containers: int
-    running: int
-    paused: int
-    stopped: int
-    images: int
+def raw_listing(kind: str) -> Any:
+    """One of the lists the snapshot keeps, as plain JSON from the engine."""
+    fetch = {
+        "containers": lambda c: c.api.containers(all=True),
+        "images": lambda c: c.api.images(),
+        "info": lambda c: c.info(),
+        "version": lambda c: c.version(),
+    }[kind]
+    return call(fetch)
 
 
-def summary() -> Summary:
-    data = info()
-    return Summary(
-        version=data.get("ServerVersion", "?"),
-        api_version=api_version(),
-        containers=data.get("Containers", 0),
-        running=data.get("ContainersRunning", 0),
-        paused=data.get("ContainersPaused", 0),
-        stopped=data.get("ContainersStopped", 0),
-        images=data.get("Images", 0),
-    )
+def image_rows(raw: list[dict[str, Any]]) -> list[ImageRow]:
+    """What `list_images()` answers, from its raw listing."""
+    rows = [row for image in raw for row in _image_rows(image)]
+    return sorted(rows, key=lambda r: r.created or datetime.min.replace(tzinfo=UTC), reverse=True)
 
 
 @functools.cache

@@ -5,21 +5,39 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from console.accounts.roles import OPERATOR, role_required
+from console.dashboard.live import jobs_token, token, unchanged
 from console.htmx import htmx_partial
 from console.jobs.models import Job
-from console.jobs.runner import cancel, reap_lost_jobs
+from console.jobs.runner import HANDLERS, cancel, reap_lost_jobs
 
 
 def job_list(request: HttpRequest) -> HttpResponse:
+    """The team's queue: every kind, filtered by state, kind and who asked."""
     reap_lost_jobs()
-    jobs = Job.objects.all()
     state = request.GET.get("state", "")
+    kind = request.GET.get("kind", "")
+    user = request.GET.get("user", "")
+    live = token(None, jobs_token(), state, kind, user)
+    if htmx_partial(request) and unchanged(request, live):
+        return HttpResponse(status=204)
+    jobs = Job.objects.all()
     if state in Job.State.values:
         jobs = jobs.filter(state=state)
-    kind = request.GET.get("kind", "")
     if kind:
         jobs = jobs.filter(kind=kind)
-    ctx = {"jobs": jobs[:200], "states": Job.State.values, "state": state, "kind": kind}
+    if user:
+        jobs = jobs.filter(requested_by_name=user)
+    ctx = {
+        "jobs": jobs.defer("output")[:200],
+        "states": Job.State.values,
+        "kinds": sorted(set(HANDLERS) | set(Job.objects.values_list("kind", flat=True).distinct())),
+        "users": sorted(set(Job.objects.values_list("requested_by_name", flat=True).distinct())),
+        "state": state,
+        "kind": kind,
+        "user": user,
+        "live_token": live,
+        "filters": request.GET.urlencode(),
+    }
     template = "jobs/list.html#rows" if htmx_partial(request) else "jobs/list.html"
     return render(request, template, ctx)
 
@@ -44,7 +62,9 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(Job, pk=job_id)
     if cancel(request, job):
-        messages.info(request, "Cancelling the job.")
+        messages.info(request, f"Cancelling job {job.pk}.")
     else:
-        messages.warning(request, "The job had already finished.")
+        messages.warning(request, f"Job {job.pk} had already finished.")
+    if request.POST.get("back") == "list":
+        return redirect("job_list")
     return redirect("job_detail", job_id=job.pk)

@@ -1,32 +1,75 @@
-import platform
-
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-import console
-from console import engine
+from console import engine, snapshot
 from console.accounts.roles import OPERATOR, role_required
+from console.dashboard.live import token, unchanged
+from console.htmx import htmx_partial
 from console.jobs.models import Job
 from console.jobs.runner import enqueue
+from console.system.disk import last_disk_usage
+from console.system.facts import info_sections, version_sections
+from console.system.health import checks
+
+EVENT_TYPES = ["container", "image", "volume", "network", "plugin", "daemon", "service", "node", "secret", "config"]
+
+
+def _event_feed(request: HttpRequest) -> dict:
+    """The engine's recent events, newest first, filtered by type and action."""
+    kind = request.GET.get("type", "")
+    action = request.GET.get("action", "").strip()
+    try:
+        version, raw = snapshot.read("events")
+        error = ""
+    except engine.EngineError as exc:
+        version, raw, error = 0, [], exc.message
+    rows = [engine.event_row(e) for e in raw]
+    actions = sorted({r.action for r in rows})
+    shown = [r for r in rows if (not kind or r.type == kind) and (not action or r.action == action)]
+    return {
+        "events": shown[:200],
+        "event_types": EVENT_TYPES,
+        "event_actions": actions,
+        "event_type": kind,
+        "event_action": action,
+        "events_error": error,
+        "events_token": token(version, kind, action),
+    }
 
 
 def index(request: HttpRequest) -> HttpResponse:
     ctx = {
-        "console_version": console.__version__,
-        "sdk_version": engine.sdk_version(),
-        "python_version": platform.python_version(),
-        "last_df": Job.objects.filter(kind="system.df", state=Job.State.SUCCEEDED).order_by("-finished").first(),
+        "health": checks(),
+        "disk": last_disk_usage(),
+        "disk_job": Job.objects.filter(kind="system.df").exclude(state__in=Job.TERMINAL).first(),
+        **_event_feed(request),
     }
     try:
-        ctx["info"] = engine.info()
-        ctx["version"] = engine.version()
-        ctx["api_version"] = engine.api_version()
+        ctx["facts"] = [
+            ("docker info", "docker-info", info_sections(snapshot.read("info")[1])),
+            ("docker version", "docker-version", version_sections(snapshot.read("version")[1], engine.api_version())),
+        ]
     except engine.EngineError as exc:
         ctx["error"] = exc.message
     return render(request, "system/index.html", ctx)
+
+
+def _events_token(request: HttpRequest) -> str:
+    return token(snapshot.version("events"), request.GET.get("type", ""), request.GET.get("action", "").strip())
+
+
+@require_GET
+def events(request: HttpRequest) -> HttpResponse:
+    """The live events feed: 204 when the client already shows the newest."""
+    if not htmx_partial(request):
+        return redirect(f"{reverse('system')}?{request.GET.urlencode()}")
+    if unchanged(request, _events_token(request)):
+        return HttpResponse(status=204)
+    return render(request, "system/index.html#events", _event_feed(request))
 
 
 @require_POST

@@ -1,4 +1,4 @@
-"""`make run`: Redis when none answers, one Celery worker and the web server; Ctrl-C stops them all."""
+"""`make run`: Redis when none answers, one Celery worker, the watcher and the web server; Ctrl-C stops them all."""
 
 import os
 import shutil
@@ -21,7 +21,7 @@ def redis_answers(url: str) -> bool:
 
 
 class Command(BaseCommand):
-    help = "Run the console: Redis (if needed), a Celery worker and the web server."
+    help = "Run the console: Redis (if needed), a Celery worker, the watcher and the web server."
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=int(os.getenv("PORT", "8000")))
@@ -89,6 +89,8 @@ class Command(BaseCommand):
                 ],
             )
         )
+        # The one watcher of the engine: event stream, shared snapshot, lost jobs, disk use timer.
+        procs.append(subprocess.Popen([python, str(settings.BASE_DIR / "manage.py"), "watch"]))
         procs.append(
             subprocess.Popen(
                 [

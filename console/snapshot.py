@@ -1,0 +1,216 @@
+"""One shared view of the engine, kept in Redis by the watcher (`manage.py watch`).
+
+Each kind (containers, images, info, version, events) is stored with a version number
+that grows whenever its content changes, so a live partial can answer "nothing changed"
+from one Redis read. Pages read the snapshot while a watcher follows the engine; when no
+watcher is alive, or a kind is missing or stale, they ask the engine, and at most one
+listing per engine runs at a time (a Redis lock), so open browsers do not multiply its work.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import time
+from typing import Any
+
+import redis
+from django.conf import settings
+
+from console import engine
+
+KINDS = ("containers", "images", "info", "version", "events")
+WATCHER_TTL = 20  # seconds a watcher's heartbeat lives; it beats every few seconds
+EVENTS_KEPT = 300
+
+
+@functools.cache
+def _client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=5, decode_responses=True)
+
+
+def connection() -> redis.Redis:
+    return _client(settings.REDIS_URL)
+
+
+def key(*parts: str) -> str:
+    return ":".join(("console", settings.ENGINE_NAME, *parts))
+
+
+def fetch(kind: str) -> Any:
+    """Ask the engine for one kind, as the snapshot keeps it."""
+    if kind == "events":
+        return engine.recent_events()
+    return engine.raw_listing(kind)
+
+
+# --- the watcher's heartbeat ----------------------------------------------------------------
+
+
+def beat(**status: Any) -> None:
+    """The watcher says it is alive and following the engine at DOCKER_HOST."""
+    status = {"host": settings.DOCKER_HOST, "at": time.time(), **status}
+    connection().set(key("watcher"), json.dumps(status), ex=WATCHER_TTL)
+
+
+def stop_beating() -> None:
+    connection().delete(key("watcher"))
+
+
+def watcher() -> dict[str, Any] | None:
+    """The live watcher's status for this engine, or None when none follows it."""
+    raw = connection().get(key("watcher"))
+    status = json.loads(raw) if raw else None
+    if status is None or status.get("host") != settings.DOCKER_HOST:
+        return None
+    return status
+
+
+def _following() -> bool:
+    """A watcher is alive and its stream is connected, so the snapshot follows the engine."""
+    status = watcher()
+    return status is not None and bool(status.get("connected"))
+
+
+def engine_problem() -> str | None:
+    """What the watcher knows: "" when it follows the engine, its error, or None when no watcher runs."""
+    try:
+        status = watcher()
+    except redis.RedisError:
+        return None
+    if status is None:
+        return None
+    return "" if status.get("connected") else status.get("error", "")
+
+
+# --- store and read --------------------------------------------------------------------------
+
+
+def invalidate(*kinds: str) -> None:
+    """Something changed (an event, a console action): the next read of these kinds lists afresh."""
+    pipe = connection().pipeline()
+    for kind in kinds or KINDS:
+        pipe.incr(key("kind", kind, "generation"))
+    pipe.execute()
+
+
+def generation(kind: str) -> int:
+    return int(connection().get(key("kind", kind, "generation")) or 0)
+
+
+def store(kind: str, data: Any, generation: int) -> int:
+    """Keep `data` as the kind's content, listed while its generation was `generation`; its version."""
+    payload = json.dumps(data, sort_keys=True, default=str)
+    digest = hashlib.sha256(payload.encode()).hexdigest()
+    r = connection()
+    entry = r.hmget(key("kind", kind), ["digest", "version"])
+    fields: dict[str, Any] = {"stored": time.time(), "host": settings.DOCKER_HOST, "generation": generation}
+    if entry[0] != digest or entry[1] is None:
+        fields |= {"digest": digest, "data": payload, "version": r.incr(key("counter"))}
+    r.hset(key("kind", kind), mapping=fields)
+    return int(fields.get("version") or entry[1])
+
+
+def _load(r: redis.Redis, kind: str, with_data: bool) -> tuple[int, Any, bool] | None:
+    """(version, data, fresh) of what Redis holds for a kind, or None."""
+    fields = ["version", "host", "stored", "generation"] + (["data"] if with_data else [])
+    pipe = r.pipeline()
+    pipe.hmget(key("kind", kind), fields)
+    pipe.get(key("kind", kind, "generation"))
+    (version, host, stored, listed_at, *data), current = pipe.execute()
+    if version is None or host != settings.DOCKER_HOST:
+        return None
+    fresh = (
+        # nothing changed since it was listed …
+        int(listed_at) == int(current or 0)
+        # … and the watcher lists everything again on a timer: much older than that is stale.
+        and time.time() - float(stored) < 2 * settings.WATCH_RELIST_SECONDS + 60
+    )
+    return int(version), json.loads(data[0]) if with_data else None, fresh
+
+
+def _entry(kind: str, with_data: bool = True) -> tuple[int, Any]:
+    """The kind's (version, data): from Redis when fresh, else listed afresh under the per-engine lock."""
+    r = connection()
+    found = _load(r, kind, with_data)
+    if found and found[2]:
+        return found[:2]
+    lock = _listing_lock(r)
+    if not lock.acquire():
+        if found:
+            return found[:2]  # another listing still runs: what we have beats a second one
+        raise engine.EngineError("The engine is still answering another listing; try again in a moment.")
+    try:
+        found = _load(r, kind, with_data)  # someone may have listed it while we waited
+        if found and found[2]:
+            return found[:2]
+        return _list(kind)
+    finally:
+        lock.release()
+
+
+def _listing_lock(r: redis.Redis):
+    # At most one listing per engine at a time, whoever asks (the watcher or a page).
+    return r.lock(key("listing"), timeout=settings.DOCKER_TIMEOUT * 2, blocking_timeout=settings.DOCKER_TIMEOUT)
+
+
+def _list(kind: str) -> tuple[int, Any]:
+    seen = generation(kind)
+    data = fetch(kind)
+    return store(kind, data, seen), data
+
+
+def refresh(*kinds: str) -> dict[str, Any]:
+    """List these kinds afresh and keep them (the watcher's listing); their data by kind."""
+    with _listing_lock(connection()):
+        return {kind: _list(kind)[1] for kind in kinds}
+
+
+def read(kind: str) -> tuple[int, Any]:
+    """(version, data) of one kind: the snapshot when a watcher keeps it, else the engine's answer.
+
+    Version 0 means "asked the engine directly": a live partial then renders every time.
+    Raises EngineError when the engine must be asked and cannot answer.
+    """
+    try:
+        if _following():
+            return _entry(kind)
+    except redis.RedisError:
+        pass  # no Redis: the page still works, asking the engine itself
+    return 0, fetch(kind)
+
+
+def version(*kinds: str) -> int:
+    """The newest version among these kinds; 0 when no watcher keeps them (so: always re-render)."""
+    try:
+        if not _following():
+            return 0
+        return max(_entry(kind, with_data=False)[0] for kind in kinds)
+    except (redis.RedisError, engine.EngineError):
+        return 0  # the page renders, and says what went wrong
+
+
+# --- the rows pages show ---------------------------------------------------------------------
+
+
+def containers(all: bool = False) -> list[engine.ContainerRow]:
+    """What `engine.list_containers(all)` answers, from the snapshot."""
+    return engine.container_rows(read("containers")[1], all=all)
+
+
+def images() -> list[engine.ImageRow]:
+    """What `engine.list_images()` answers, from the snapshot."""
+    return engine.image_rows(read("images")[1])
+
+
+def events() -> list[engine.EventRow]:
+    return [engine.event_row(e) for e in read("events")[1]]
+
+
+def append_events(new: list[dict[str, Any]]) -> None:
+    """The watcher adds what the stream brought to the feed (newest first)."""
+    r = connection()
+    raw = r.hget(key("kind", "events"), "data")
+    kept = json.loads(raw) if raw else []
+    store("events", (list(reversed(new)) + kept)[:EVENTS_KEPT], generation("events"))

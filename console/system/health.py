@@ -1,0 +1,98 @@
+"""The console's answer to `systemctl status docker`: each part green or red, with the reason."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import redis
+from django.conf import settings
+from django.db import connection
+
+from console import engine, snapshot
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def _engine() -> Check:
+    try:
+        latency = engine.ping()
+    except engine.EngineError as exc:
+        return Check("Engine", False, exc.message)
+    return Check("Engine", True, f"reachable at {settings.DOCKER_HOST}; ping answered in {latency * 1000:.1f} ms")
+
+
+def _database() -> Check:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:
+        return Check("Database", False, f"{connection.vendor}: {exc}")
+    return Check("Database", True, f"{connection.vendor} answers")
+
+
+def _redis() -> Check:
+    started = time.monotonic()
+    try:
+        snapshot.connection().ping()
+    except redis.RedisError as exc:
+        return Check("Redis", False, f"no answer at {_redis_address()}: {exc}")
+    return Check("Redis", True, f"answers at {_redis_address()} in {(time.monotonic() - started) * 1000:.1f} ms")
+
+
+def _redis_address() -> str:
+    kwargs = snapshot.connection().connection_pool.connection_kwargs
+    return f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
+
+
+def _workers(redis_ok: bool) -> Check:
+    if not redis_ok:
+        return Check("Celery workers", False, "cannot ask them: Redis, their broker, does not answer")
+    from console.celery import app
+
+    try:
+        with app.connection_for_read(settings.REDIS_URL) as conn:
+            replies = app.control.inspect(timeout=1, connection=conn).active_queues() or {}
+    except Exception as exc:
+        return Check("Celery workers", False, f"could not ask them: {exc}")
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    if not replies:
+        return Check("Celery workers", False, "no worker answered within 1 s: queued jobs will wait")
+    serving = sorted(name for name, queues in replies.items() if any(q.get("name") == queue for q in queues or []))
+    listing = "; ".join(
+        f"{name}: {', '.join(q.get('name', '?') for q in queues or [])}" for name, queues in replies.items()
+    )
+    if not serving:
+        return Check("Celery workers", False, f"no worker serves the queue {queue} ({listing})")
+    return Check("Celery workers", True, f"{len(replies)} alive — {listing}")
+
+
+def _watcher(redis_ok: bool) -> Check:
+    if not redis_ok:
+        return Check("Watcher", False, "cannot tell: Redis does not answer")
+    status = snapshot.watcher()
+    if status is None:
+        return Check("Watcher", False, "not running: pages ask the engine themselves (start `manage.py watch`)")
+    if not status.get("connected"):
+        return Check("Watcher", False, f"running (pid {status.get('pid')}) but not following the engine: "
+                     f"{status.get('error', '')}")  # fmt: skip
+    listed = status.get("listed")
+    age = f"; last full listing {time.time() - listed:.0f} s ago" if listed else ""
+    return Check("Watcher", True, f"following the engine's events (pid {status.get('pid')}){age}")
+
+
+def checks() -> list[Check]:
+    """Every part of the console, each one asked on its own so one failure never hides another."""
+    redis_check = _redis()
+    return [
+        _engine(),
+        _database(),
+        redis_check,
+        _workers(redis_check.ok),
+        _watcher(redis_check.ok),
+    ]

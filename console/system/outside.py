@@ -1,0 +1,166 @@
+"""Changes made outside the console, as the watcher sees them in the engine's event stream.
+
+Each is written to the audit trail once, with the actor "outside the console". An event the
+console itself caused is recognised by the console's own audit trail: every console action
+records "requested" before it touches the engine (and jobs keep their target and result),
+so an event whose object matches a console audit event or job from around its time is the
+console's. This needs nothing from the code that performs the actions, and the trail it
+consults is the very record that must not be doubled. Duplicates (a watcher replaying the
+stream after a reconnect or restart) are stopped by a Redis key per event.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Q
+
+from console import snapshot
+from console.audit.models import AuditEvent
+from console.audit.record import OUTSIDE, record
+from console.engine import EventRow, event_row
+from console.jobs.models import Job
+
+# The actions that change something; attach, die, exec_create, health_status, … only follow from them.
+RECORDED = {
+    "container": {
+        "create", "start", "restart", "stop", "kill", "pause", "unpause", "rename",
+        "update", "destroy", "commit", "exec_start", "extract-to-dir", "prune",
+    },
+    "image": {"pull", "push", "tag", "untag", "delete", "import", "load", "prune"},
+    "volume": {"create", "destroy", "prune"},
+    "network": {"create", "destroy", "prune"},
+}  # fmt: skip
+# An event followed by one of these for the same object is part of it (`docker stop` kills first;
+# `docker rmi` untags, then deletes), and docker stop waits up to 10 s before it kills for good.
+SUPERSEDED_BY = {("container", "kill"): {"stop", "destroy"}, ("image", "untag"): {"delete"}}
+HOLD = {("container", "kill"): 15.0}
+GRACE = 3.0  # seconds to wait for the console's own "succeeded" record before judging an event
+CONSOLE_WINDOW = timedelta(minutes=2)
+KEEP_DEDUP = 3 * 24 * 3600
+PARAMS = ("image", "name", "signal", "exitCode", "container")
+_HEX = re.compile(r"^[0-9a-f]{12,64}$")
+
+
+def recorded(raw: dict[str, Any]) -> bool:
+    row = event_row(raw)
+    return row.action in RECORDED.get(row.type, ())
+
+
+def hold(raw: dict[str, Any]) -> float:
+    row = event_row(raw)
+    return HOLD.get((row.type, row.action), GRACE)
+
+
+def _forms(token: str) -> set[str]:
+    """The ways one reference or id may be written."""
+    token = token.strip("\"'()[]{},;")
+    if not token:
+        return set()
+    forms = {token}
+    if token.startswith("sha256:"):
+        forms.add(token.removeprefix("sha256:"))
+    ref = token.removeprefix("docker.io/").removeprefix("library/")
+    forms.add(ref)
+    if "@" not in ref and ":" not in ref.rsplit("/", 1)[-1]:
+        forms.add(f"{ref}:latest")
+    return forms
+
+
+def image_tags(raw: dict[str, Any], images: list[dict[str, Any]]) -> list[str]:
+    """The tags an image event's image had in the last listing (before an untag or delete took them)."""
+    row = event_row(raw)
+    if row.type != "image":
+        return []
+    return [t for image in images if image.get("Id") == row.actor_id for t in image.get("RepoTags") or []]
+
+
+def identifiers(raw: dict[str, Any], tags: list[str]) -> tuple[set[str], set[str]]:
+    """The names of the object the event changed, and of objects it came from (a container's image)."""
+    row = event_row(raw)
+    if row.type == "image" and row.action == "tag":
+        own, related = {row.name}, {row.actor_id, *tags}
+    elif row.type == "image":
+        own, related = {row.actor_id, *tags}, set()
+    else:
+        own, related = {row.actor_id, row.name}, {row.attributes.get("image", "")}
+    return _all_forms(own), _all_forms(related)
+
+
+def _all_forms(names: set[str]) -> set[str]:
+    return {form for name in names if name for form in _forms(name)}
+
+
+def _matches(said: str, names: set[str]) -> bool:
+    for token in re.split(r"[\s,]+", said):
+        for form in _forms(token):
+            if form in names:
+                return True
+            if _HEX.match(form) and any(_HEX.match(n) and n.startswith(form) for n in names):
+                return True
+    return False
+
+
+def caused_by_console(when: datetime, own: set[str], related: set[str]) -> bool:
+    """Did a console action around `when` name this object, or a job in flight then name where it came from?"""
+    recent = (
+        AuditEvent.objects.filter(created__gte=when - CONSOLE_WINDOW)
+        .exclude(actor_name=OUTSIDE)
+        .exclude(outcome=AuditEvent.Outcome.DENIED)
+        .values_list("target", "target_id")
+    )
+    if any(_matches(f"{target} {target_id}", own) for target, target_id in recent):
+        return True
+    slack = timedelta(seconds=5)
+    in_flight = Job.objects.filter(started__lte=when + slack).filter(Q(finished=None) | Q(finished__gte=when - slack))
+    return any(
+        _matches(f"{job.target} {job.result.get('id', '')}", own | related) for job in in_flight.exclude(started=None)
+    )
+
+
+def superseded(raw: dict[str, Any], later: list[dict[str, Any]]) -> bool:
+    row = event_row(raw)
+    by = SUPERSEDED_BY.get((row.type, row.action), set())
+    return any(event_row(e).actor_id == row.actor_id and event_row(e).action in by for e in later)
+
+
+def _target(row: EventRow, tags: list[str]) -> str:
+    if row.type == "image" and row.action in ("pull", "push"):
+        return row.actor_id
+    if row.type == "image" and row.action == "tag":
+        return row.name
+    if row.type == "image":
+        return ", ".join(tags) or row.short_id
+    return row.name or row.short_id
+
+
+def record_outside(raw: dict[str, Any], tags: list[str]) -> bool:
+    """Write one outside change to the trail, unless it is already there; True when written."""
+    row = event_row(raw)
+    dedup = snapshot.key("outside", str(raw.get("timeNano", raw.get("time"))), row.type, row.action, row.actor_id)
+    r = snapshot.connection()
+    if not r.set(dedup, "1", nx=True, ex=KEEP_DEDUP):
+        return False
+    try:
+        record(
+            OUTSIDE,
+            f"{row.type}.{row.action}",
+            _target(row, tags),
+            AuditEvent.Outcome.SUCCEEDED,
+            target_id=row.actor_id,
+            event_time=row.time.isoformat(),
+            **{k: v for k, v in row.attributes.items() if k in PARAMS and v != row.actor_id},
+        )
+    except Exception:
+        r.delete(dedup)
+        raise
+    return True
+
+
+def judge(raw: dict[str, Any], tags: list[str], later: list[dict[str, Any]]) -> bool:
+    """Record the event as an outside change when the console did not cause it; True when recorded."""
+    if superseded(raw, later) or caused_by_console(event_row(raw).time, *identifiers(raw, tags)):
+        return False
+    return record_outside(raw, tags)

@@ -1,0 +1,68 @@
+"""Health: each part of the console green or red with the reason — and never a 500."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from tests.lab import free_port
+
+pytest_plugins = ["tests.watcher_process"]
+
+
+def health(client) -> dict[str, tuple[bool, str]]:
+    response = client.get(reverse("system"))
+    assert response.status_code == 200
+    items = re.findall(
+        r'<li class="health-(ok|bad)" id="health-([\w-]+)">.*?<span class="reason">(.*?)</span>',
+        response.content.decode(),
+        re.S,
+    )
+    return {name: (state == "ok", reason) for state, name, reason in items}
+
+
+@pytest.mark.worker
+def test_every_part_is_green_when_everything_runs(worker, start_watcher, viewer_client):
+    start_watcher().wait_following()
+    parts = health(viewer_client)
+    assert set(parts) == {"engine", "database", "redis", "celery-workers", "watcher"}
+    assert all(ok for ok, _ in parts.values()), parts
+    assert "ping answered in" in parts["engine"][1]
+    assert "engine.local" in parts["celery-workers"][1]  # the queue the worker serves
+    assert "following the engine" in parts["watcher"][1]
+
+
+def test_the_engine_turns_red_with_the_reason_when_it_is_unreachable(viewer_client, settings, clean_snapshot):
+    settings.DOCKER_HOST = "unix:///nonexistent/docker.sock"
+    parts = health(viewer_client)
+    assert parts["engine"][0] is False
+    assert "Cannot reach the Docker engine at unix:///nonexistent/docker.sock" in parts["engine"][1]
+    assert parts["database"][0] and parts["redis"][0]
+
+
+def test_redis_turns_red_when_it_is_stopped_and_the_pages_still_work(viewer_client, settings):
+    port = free_port()  # nothing listens there: a stopped Redis
+    settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
+    parts = health(viewer_client)
+    assert parts["redis"][0] is False and f"127.0.0.1:{port}" in parts["redis"][1]
+    assert parts["celery-workers"] == (False, "cannot ask them: Redis, their broker, does not answer")
+    assert parts["engine"][0] and parts["database"][0]
+    # Without Redis there is no snapshot: pages ask the engine themselves.
+    for name in ("dashboard", "container_list", "image_list", "job_list"):
+        assert viewer_client.get(reverse(name)).status_code == 200, name
+    assert 'id="count-containers"' in viewer_client.get(reverse("dashboard")).content.decode()
+
+
+def test_the_workers_turn_red_when_none_runs(viewer_client, clean_snapshot):
+    parts = health(viewer_client)
+    assert parts["celery-workers"] == (False, "no worker answered within 1 s: queued jobs will wait")
+    assert parts["watcher"][0] is False and "not running" in parts["watcher"][1]
+    assert parts["redis"][0]
+
+
+def test_healthz_stays_minimal_whatever_is_down(client, settings, db):
+    settings.DOCKER_HOST = "unix:///nonexistent/docker.sock"
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}

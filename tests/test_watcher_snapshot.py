@@ -1,0 +1,125 @@
+"""The watcher, as a real process, keeps the shared snapshot and records changes made outside the console."""
+
+import os
+import subprocess
+
+import docker
+import pytest
+from django.urls import reverse
+
+from console import snapshot
+from console.audit.models import AuditEvent
+from console.audit.record import OUTSIDE, record
+from tests.conftest import wait_until
+
+pytest_plugins = ["tests.watcher_process"]
+
+
+def docker_cli(*args: str) -> str:
+    """The docker command line on the host, as an admin in a shell would use it."""
+    done = subprocess.run(["docker", *args], env=os.environ, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def outside_events(action: str, target_id: str = "") -> list[AuditEvent]:
+    events = AuditEvent.objects.filter(actor_name=OUTSIDE, action=action)
+    return list(events.filter(target_id=target_id) if target_id else events)
+
+
+@pytest.fixture
+def hello(registry):
+    docker.from_env().images.pull("hello-world", tag="latest")
+
+
+@pytest.fixture
+def cleanup():
+    names: list[str] = []
+    yield names
+    for name in names:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+        subprocess.run(["docker", "rmi", name], capture_output=True)
+
+
+def test_it_updates_the_snapshot_after_a_docker_cli_change_and_records_it_once(
+    start_watcher, hello, admin_client, cleanup
+):
+    watcher = start_watcher()
+    watcher.wait_following()
+    version_before = snapshot.version("containers")
+    assert version_before > 0
+
+    cleanup.append("made-in-a-shell")
+    container_id = docker_cli("run", "-d", "--name", "made-in-a-shell", "hello-world")
+
+    wait_until(
+        lambda: any(c.names == "made-in-a-shell" for c in snapshot.containers(all=True)),
+        message="the snapshot to show the new container",
+    )
+    assert snapshot.version("containers") > version_before
+    assert "made-in-a-shell" in admin_client.get(reverse("container_list") + "?all=1").content.decode()
+
+    created = wait_until(lambda: outside_events("container.create", container_id), message="the outside create")
+    wait_until(lambda: outside_events("container.start", container_id), message="the outside start")
+    assert created[0].target == "made-in-a-shell"
+    assert created[0].params["image"] == "hello-world"
+    assert created[0].outcome == "succeeded"
+
+    # A new watcher replays the stream from where the last one stopped; nothing is recorded twice.
+    watcher.stop()
+    again = start_watcher()
+    again.wait_following()
+    cleanup.append("second-in-a-shell")
+    second = docker_cli("create", "--name", "second-in-a-shell", "hello-world")
+    wait_until(lambda: outside_events("container.create", second), message="the second outside create")
+    assert len(outside_events("container.create", container_id)) == 1
+    assert len(outside_events("container.start", container_id)) == 1
+
+
+def test_it_sees_an_image_removed_in_a_shell_with_the_tag_it_had(start_watcher, hello, admin_client, cleanup):
+    docker_cli("tag", "hello-world", "shell-tagged:1")
+    cleanup.append("shell-tagged:1")
+    watcher = start_watcher()
+    watcher.wait_following()
+    assert any(r.reference == "shell-tagged:1" for r in snapshot.images())
+
+    docker_cli("rmi", "shell-tagged:1")
+    wait_until(lambda: not any(r.reference == "shell-tagged:1" for r in snapshot.images()), message="the rmi")
+    untag = wait_until(lambda: outside_events("image.untag"), message="the outside untag")
+    assert len(untag) == 1
+    assert untag[0].target == "shell-tagged:1"
+    assert "shell-tagged" not in admin_client.get(reverse("image_list")).content.decode()
+
+
+def test_it_does_not_record_a_change_the_console_made_as_an_outside_one(start_watcher, hello, operator, cleanup):
+    watcher = start_watcher()
+    watcher.wait_following()
+    # What a console view records before it asks the engine to tag.
+    record(operator, "image.tag", "hello-world:latest → console-tagged:1", "requested")
+    docker.from_env().images.get("hello-world").tag("console-tagged", "1")
+    cleanup.append("console-tagged:1")
+    # Then a change from a shell; once it is recorded, the console's own tag has been judged too.
+    docker_cli("tag", "hello-world", "shell-tagged:2")
+    cleanup.append("shell-tagged:2")
+    wait_until(
+        lambda: any(e.target == "shell-tagged:2" for e in outside_events("image.tag")), message="the outside tag"
+    )
+    assert [e.target for e in outside_events("image.tag")] == ["shell-tagged:2"]
+
+
+def test_the_dashboard_answers_an_unchanged_poll_with_no_content(start_watcher, hello, admin_client, cleanup):
+    watcher = start_watcher()
+    watcher.wait_following()
+    page = admin_client.get(reverse("dashboard"), headers={"HX-Request": "true"})
+    assert page.status_code == 200
+    token = page.content.decode().split('"v": "', 1)[1].split('"', 1)[0]
+    assert token
+    assert admin_client.get(reverse("dashboard"), {"v": token}, headers={"HX-Request": "true"}).status_code == 204
+
+    cleanup.append("dash-live")
+    docker_cli("run", "-d", "--name", "dash-live", f"{os.environ['LAB_REGISTRY']}/library/httpd:2.4")
+
+    def changed():
+        response = admin_client.get(reverse("dashboard"), {"v": token}, headers={"HX-Request": "true"})
+        return response if response.status_code == 200 else None
+
+    assert "dash-live" in wait_until(changed, message="the dashboard to change").content.decode()

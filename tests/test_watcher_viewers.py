@@ -1,0 +1,87 @@
+"""Twenty people watching the dashboard and the container list cost the engine what one does.
+
+A counting proxy sits in front of the lab engine; the console (pages and the watcher) talks to
+the engine only through it. One simulated viewer polls for 20 seconds, then twenty do.
+"""
+
+import os
+import threading
+import time
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from tests.engine_proxy import EngineProxy
+
+pytest_plugins = ["tests.watcher_process"]
+SECONDS = 20
+
+
+@pytest.fixture
+def counting_engine(settings):
+    proxy = EngineProxy(os.environ["DOCKER_HOST"]).start()
+    settings.DOCKER_HOST = proxy.address
+    yield proxy
+    proxy.stop()
+
+
+def view(user, stop: threading.Event, served: list[int]) -> None:
+    """One browser: open the pages, then poll as their live parts do (a little faster than they do)."""
+    client = Client()
+    client.force_login(user)
+    token = ""
+    try:
+        for path in (reverse("dashboard"), reverse("container_list")):
+            assert client.get(path).status_code == 200
+            served.append(1)
+        while not stop.is_set():
+            poll = client.get(reverse("dashboard"), {"v": token}, headers={"HX-Request": "true"})
+            assert poll.status_code in (200, 204)
+            if poll.status_code == 200:
+                token = poll.content.decode().split('"v": "', 1)[1].split('"', 1)[0]
+            page = client.get(reverse("container_list"), {"all": "1"})
+            assert page.status_code == 200 and "polled-by-many" in page.content.decode()
+            served.append(2)
+            stop.wait(1)
+    finally:
+        connection.close()
+
+
+def watch(viewers: int, user, proxy: EngineProxy) -> tuple[list[str], int]:
+    """The engine requests made while `viewers` people watch for SECONDS, and the pages they got."""
+    stop = threading.Event()
+    served: list[int] = []
+    start = proxy.count()
+    threads = [threading.Thread(target=view, args=(user, stop, served)) for _ in range(viewers)]
+    for thread in threads:
+        thread.start()
+    time.sleep(SECONDS)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    return proxy.since(start), sum(served)
+
+
+def test_twenty_viewers_cost_the_engine_no_more_than_twice_what_one_does(
+    start_watcher, counting_engine, viewer, registry
+):
+    import docker
+
+    client = docker.from_env()
+    client.images.pull("hello-world", tag="latest")
+    client.containers.create("hello-world", name="polled-by-many")
+    try:
+        start_watcher(DOCKER_HOST=counting_engine.address).wait_following()
+
+        one, one_served = watch(1, viewer, counting_engine)
+        many, many_served = watch(20, viewer, counting_engine)
+    finally:
+        client.containers.get("polled-by-many").remove()
+
+    print(f"engine requests: {len(one)} for one viewer ({one_served} pages), {len(many)} for twenty ({many_served})")
+    assert many_served > 10 * one_served  # twenty people really were watching
+    assert len(many) <= 2 * max(len(one), 1), f"one viewer: {one}\ntwenty viewers: {many}"
+    # and no page ever asked for disk use or container sizes
+    assert not [r for r in one + many if "/system/df" in r or "size=1" in r or "size=true" in r]

@@ -1,0 +1,85 @@
+"""The watcher (`manage.py watch`) as a real process on the test database, and a clean snapshot."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, wait_until
+
+
+class WatcherProcess:
+    def __init__(self, db_name: str, **env: str):
+        self.env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_name}", **env}
+        self.log = open(Path(db_name).with_suffix(f".watcher{time.monotonic_ns()}.log"), "w+")
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "watch"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+    def wait_following(self) -> dict:
+        """Until its heartbeat says it follows the engine (it has listed everything by then)."""
+        from console import snapshot
+
+        def following():
+            assert self.proc.poll() is None, "the watcher stopped:\n" + self.output()
+            status = snapshot.watcher()
+            return status if status and status.get("connected") and status.get("pid") == self.proc.pid else None
+
+        try:
+            return wait_until(following, timeout=60, message="the watcher to follow the engine")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the watcher said:\n{self.output()}") from None
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=30)
+        self.log.close()
+
+
+def clear_snapshot() -> None:
+    from console import snapshot
+
+    r = snapshot.connection()
+    for key in r.scan_iter(snapshot.key("*")):
+        r.delete(key)
+
+
+@pytest.fixture
+def clean_snapshot():
+    """No snapshot, no watcher heartbeat, no dedupe keys — before and after the test."""
+    clear_snapshot()
+    yield
+    clear_snapshot()
+
+
+@pytest.fixture
+def start_watcher(transactional_db, clean_snapshot):
+    """Start watchers (real processes) on the test database; all are stopped after the test."""
+    from django.db import connection
+
+    started: list[WatcherProcess] = []
+
+    def start(**env: str) -> WatcherProcess:
+        watcher = WatcherProcess(connection.settings_dict["NAME"], **env)
+        started.append(watcher)
+        return watcher
+
+    yield start
+    for watcher in started:
+        watcher.stop()
