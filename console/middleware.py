@@ -34,7 +34,9 @@ class RoleRequiredMiddleware:
         match = request.resolver_match
         if not getattr(view_func, "login_required", True) or (match and match.url_name == "logout"):
             return None
-        needed = ADMIN if match and match.app_name == "admin" else getattr(view_func, "required_role", VIEWER)
+        if hasattr(view_func, "required_role"):
+            return None  # `role_required` checks it, and records a refusal under the view's own action name
+        needed = ADMIN if match and match.app_name == "admin" else VIEWER
         if not request.user.is_authenticated or has_role(request.user, needed):
             return None  # anonymous users are sent to the login page by LoginRequiredMiddleware
         return deny(request, needed, f"page.{match.url_name if match else 'view'}", request.path)
