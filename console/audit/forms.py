@@ -19,7 +19,9 @@ class AuditFilterForm(forms.Form):
     user = forms.CharField(required=False, max_length=150, help_text="who did it (username)")
     action = forms.CharField(required=False, max_length=64, help_text="e.g. image.pull, or image.* for all")
     target = forms.CharField(required=False, max_length=500, help_text="text in the target or its id")
-    outcome = forms.ChoiceField(required=False, choices=[("", "any"), *AuditEvent.Outcome.choices])
+    outcome = forms.ChoiceField(
+        required=False, choices=[("", "any"), *AuditEvent.Outcome.choices], help_text=", ".join(AuditEvent.Outcome)
+    )
     since = forms.DateTimeField(
         required=False, label="From", help_text="UTC, e.g. 2026-01-31 or 2026-01-31T14:00", widget=_WHEN
     )
@@ -62,4 +64,7 @@ class AuditFilterForm(forms.Form):
         return events
 
     def problems(self) -> str:
-        return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in self.errors.items())
+        return "; ".join(
+            " ".join(errors) if name == "__all__" else f"{name}: {' '.join(errors)}"
+            for name, errors in self.errors.items()
+        )
