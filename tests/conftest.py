@@ -177,8 +177,13 @@ def chromium():
 
 
 @pytest.fixture
-def browser_page(chromium, live_server):
+def browser_page(chromium, live_server, settings):
     """A fresh browser tab (1280 px wide) on the live console; `page.base` is its address."""
+    # The live server serves static files through the finders, which know no hashed (manifest) names.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
     context.set_default_timeout(15_000)
     page = context.new_page()

@@ -12,11 +12,13 @@ import subprocess
 import tarfile
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import docker
 import docker.errors
+import pytest
 
 from tests.lab import free_port, port_open, wait_for
 
@@ -50,8 +52,11 @@ class SlowRegistry:
             def _forward(self, body: bool):
                 link.requests.append(f"{self.command} {self.path}")
                 upstream = http.client.HTTPConnection(link.upstream, timeout=30)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                upstream.request(self.command, self.path, headers=headers)
+                upstream.putrequest(self.command, self.path, skip_accept_encoding=True)
+                for key, value in self.headers.items():  # every Accept header: they pick the manifest type
+                    if key.lower() not in ("host", "connection"):
+                        upstream.putheader(key, value)
+                upstream.endheaders()
                 response = upstream.getresponse()
                 self.send_response(response.status)
                 for key, value in response.getheaders():
@@ -147,3 +152,16 @@ def forget(*references: str) -> None:
     for reference in references:
         with contextlib.suppress(docker.errors.NotFound):
             client.api.remove_image(reference, force=True)
+
+
+LAYER = 16_000_000  # at 2 MB/s a pull takes long enough to watch, join and cancel it
+
+
+@pytest.fixture(name="slow_reference")
+def slow_reference_fixture(registry):
+    """A fresh image (nothing of it on the engine) behind a slow link to the lab registry."""
+    link = SlowRegistry(registry, rate=2_000_000)
+    repository = f"slow/app{uuid.uuid4().hex[:8]}"
+    seed_image(registry, repository, LAYER)
+    yield link, f"{link.host}/{repository}:1"
+    link.stop()

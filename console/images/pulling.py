@@ -7,6 +7,7 @@ already pulling that reference.
 
 from __future__ import annotations
 
+import re
 import time
 from contextlib import closing
 from typing import Any
@@ -28,6 +29,7 @@ FLUSH_SECONDS = 0.25  # progress is written at most this often
 # Statuses after which a layer's bytes are all on the engine.
 _DOWNLOADED = {"Verifying Checksum", "Download complete", "Extracting", "Pull complete"}
 _FINISHED = {"Pull complete", "Already exists"}
+LAYER_ID = re.compile(r"[0-9a-f]{12}")
 
 
 class PullProgress:
@@ -49,7 +51,8 @@ class PullProgress:
         if status.startswith("Status: "):
             self.status = status.removeprefix("Status: ")
             return status
-        if not layer_id or status.startswith("Pulling from"):
+        if not layer_id or not LAYER_ID.fullmatch(layer_id):
+            # "2.4: Pulling from library/httpd", "WARNING: …" and other lines about the whole pull.
             return f"{layer_id}: {status}" if layer_id else status or None
         layer = self.layers.setdefault(layer_id, {"id": layer_id, "size": 0, "downloaded": 0})
         detail = message.get("progressDetail") or {}
