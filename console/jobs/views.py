@@ -16,8 +16,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
     reap_lost_jobs()
     state = request.GET.get("state", "")
     kind = request.GET.get("kind", "")
-    user = request.GET.get("user", "")
-    live = token(None, jobs_token(), state, kind, user)
+    asked_by = request.GET.get("user", "")
+    live = token(None, jobs_token(), state, kind, asked_by)
     if htmx_partial(request) and unchanged(request, live):
         return HttpResponse(status=204)
     jobs = Job.objects.all()
@@ -25,8 +25,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
         jobs = jobs.filter(state=state)
     if kind:
         jobs = jobs.filter(kind=kind)
-    if user:
-        jobs = jobs.filter(requested_by_name=user)
+    if asked_by:
+        jobs = jobs.filter(requested_by_name=asked_by)
     ctx = {
         "jobs": jobs.defer("output")[:200],
         "states": Job.State.values,
@@ -34,7 +34,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         "users": sorted(set(Job.objects.values_list("requested_by_name", flat=True).distinct())),
         "state": state,
         "kind": kind,
-        "user": user,
+        "asked_by": asked_by,
         "live_token": live,
         "filters": request.GET.urlencode(),
     }
