@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from console import engine, snapshot
 from console.accounts.roles import ADMIN, OPERATOR, role_required
@@ -23,6 +24,8 @@ COLUMNS = [
 SORT_KEYS = {key: fn for key, _, fn in COLUMNS}
 
 
+@require_GET
+@vary_on_headers("HX-Request")
 def image_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     sort = request.GET.get("sort", "-created")
@@ -53,9 +56,7 @@ def image_list(request: HttpRequest) -> HttpResponse:
         "total_size": sum(sizes.values()),
     }
     template = "images/list.html#table" if htmx_partial(request) else "images/list.html"
-    response = render(request, template, ctx)
-    response["Vary"] = "HX-Request"
-    return response
+    return render(request, template, ctx)
 
 
 def _detail_page(request: HttpRequest, image_id: str, form: TagForm, status: int = 200) -> HttpResponse:
