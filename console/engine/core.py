@@ -83,6 +83,9 @@ def _explain(exc: Exception) -> EngineError:
         if status == 409:
             return Conflict(message, 409)
         return EngineError(message, status)
+    if isinstance(exc, (docker.errors.NullResource, docker.errors.InvalidArgument)):
+        # The SDK refused the call before sending it: bad input, not a lost engine.
+        return EngineError(f"Not a valid request: {exc}", 400)
     if isinstance(exc, (docker.errors.DockerException, requests.exceptions.RequestException, OSError)):
         reset_client()
         return EngineUnreachable(f"Cannot reach the Docker engine at {settings.DOCKER_HOST}: {_reason(exc)}")

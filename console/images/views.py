@@ -121,7 +121,9 @@ def image_pull_start(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def image_remove(request: HttpRequest) -> HttpResponse:
-    reference = request.GET.get("ref", "")
+    reference = request.GET.get("ref", "").strip()
+    if not reference:
+        raise Http404("Name the image to remove.")
     try:
         preview = preview_removal(reference)
     except engine.NotFound:

@@ -1,0 +1,83 @@
+"""Every GET is free of side effects; credentials never travel in a query string; no default account."""
+
+import docker
+import pytest
+from django.apps import apps
+from django.test import Client
+
+from console.jobs.models import Job
+from tests.conftest import make_user
+from tests.test_hardening_url_roles import TABLE, console_patterns
+
+
+def engine_state(client: docker.DockerClient) -> tuple:
+    containers = sorted((c["Id"], c["State"], tuple(c["Names"])) for c in client.api.containers(all=True))
+    images = sorted((i["Id"], tuple(i.get("RepoTags") or ())) for i in client.api.images())
+    return containers, images
+
+
+def database_state() -> dict:
+    # Sessions are renewed on every request by design (idle expiry), so they are left out.
+    return {
+        model._meta.label: sorted(model.objects.values_list("pk", flat=True))
+        for model in apps.get_models()
+        if model._meta.label != "sessions.Session"
+    }
+
+
+@pytest.mark.django_db
+def test_no_get_view_changes_the_engine_or_the_database(admin_client, admin, registry):
+    engine = docker.from_env()
+    engine.images.pull("hello-world", tag="latest")
+    container = engine.containers.run("hello-world", name="get-safety", detach=True)
+    container.wait()
+    image_id = engine.images.get("hello-world:latest").id
+    job = Job.objects.create(kind="system.df", engine="local", requested_by_name="ada", state="succeeded")
+    values = {
+        "container_id": container.id,
+        "image_id": image_id,
+        "job_id": str(job.pk),
+        "user_id": str(admin.pk),
+        "fmt": "csv",
+        "pk": "1",
+    }
+    try:
+        before = engine_state(engine), database_state()
+        called = 0
+        for route, pattern in console_patterns():
+            method, _ = TABLE[pattern.name]
+            if method != "GET" or pattern.name == "login":
+                continue
+            path = "/" + route
+            for key, value in values.items():
+                path = path.replace(f"<int:{key}>", value).replace(f"<str:{key}>", value)
+            query = {"ref": "hello-world:latest"} if pattern.name == "image_remove" else {}
+            response = admin_client.get(path, query)
+            assert response.status_code in (200, 204, 302), (path, response.status_code)
+            called += 1
+        assert called >= 15
+        assert (engine_state(engine), database_state()) == before
+    finally:
+        container.remove(force=True)
+
+
+@pytest.mark.django_db
+def test_credentials_in_a_query_string_sign_nobody_in(client):
+    make_user("quinn", "Viewer")
+    from tests.conftest import PASSWORD
+
+    query = {"username": "quinn", "password": PASSWORD}
+    response = client.get("/accounts/login/", query)
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    response = client.post("/accounts/login/?username=quinn&password=" + PASSWORD.replace(" ", "+"))
+    assert "_auth_user_id" not in client.session
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_new_installation_has_no_account_and_no_setup_page():
+    from django.contrib.auth.models import User
+
+    assert User.objects.count() == 0
+    for path in ("/setup/", "/install/", "/accounts/signup/", "/accounts/register/"):
+        assert Client().get(path).status_code in (302, 404)
