@@ -210,7 +210,13 @@ def events() -> list[engine.EventRow]:
 
 def append_events(new: list[dict[str, Any]]) -> None:
     """The watcher adds what the stream brought to the feed (newest first)."""
-    r = connection()
-    raw = r.hget(key("kind", "events"), "data")
+    raw = connection().hget(key("kind", "events"), "data")
     kept = json.loads(raw) if raw else []
-    store("events", (list(reversed(new)) + kept)[:EVENTS_KEPT], generation("events"))
+    # A resumed stream replays the events at its start; the feed keeps each once.
+    seen = {_event_key(e) for e in kept}
+    fresh = [e for e in reversed(new) if _event_key(e) not in seen]
+    store("events", (fresh + kept)[:EVENTS_KEPT], generation("events"))
+
+
+def _event_key(raw: dict[str, Any]) -> tuple:
+    return raw.get("timeNano"), raw.get("Type"), raw.get("Action"), (raw.get("Actor") or {}).get("ID")

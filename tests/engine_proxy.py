@@ -21,6 +21,7 @@ class EngineProxy:
         self.release = threading.Event()
         self.held = threading.Event()  # set once a held request has arrived
         self.requests: list[str] = []
+        self.refusing = False  # while true, new connections are closed at once: an engine gone away
         self._lock = threading.Lock()
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._open: list[socket.socket] = []
@@ -43,6 +44,12 @@ class EngineProxy:
             with contextlib.suppress(OSError):
                 sock.close()
 
+    def cut(self) -> None:
+        """Close every open connection, as an engine restart would."""
+        for sock in list(self._open):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
     def count(self) -> int:
         with self._lock:
             return len(self.requests)
@@ -57,6 +64,9 @@ class EngineProxy:
                 client, _ = self._server.accept()
             except OSError:
                 return
+            if self.refusing:
+                client.close()
+                continue
             engine = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             engine.connect(self.upstream)
             self._open += [client, engine]

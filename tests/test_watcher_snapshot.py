@@ -10,8 +10,9 @@ from django.urls import reverse
 from console import snapshot
 from console.audit.models import AuditEvent
 from console.audit.record import OUTSIDE, record
-from console.jobs.models import Job
+from console.engine import EngineError
 from tests.conftest import wait_until
+from tests.engine_proxy import EngineProxy
 
 pytest_plugins = ["tests.watcher_process"]
 
@@ -111,7 +112,7 @@ def test_the_dashboard_answers_an_unchanged_poll_with_no_content(start_watcher, 
     watcher = start_watcher()
     watcher.wait_following()
     # On its own, the watcher has disk use computed (a job nobody asked for, by "console").
-    wait_until(lambda: Job.objects.filter(kind="system.df", requested_by_name="console").exists(), message="df")
+    wait_until(lambda: AuditEvent.objects.filter(action="system.df", actor_name="console").exists(), message="df")
     page = admin_client.get(reverse("dashboard"), headers={"HX-Request": "true"})
     assert page.status_code == 200
     token = page.content.decode().split('"v": "', 1)[1].split('"', 1)[0]
@@ -131,3 +132,30 @@ def test_the_dashboard_answers_an_unchanged_poll_with_no_content(start_watcher, 
         return "dash-live" in response.content.decode()
 
     wait_until(shows_it, message="the dashboard to show the new container")
+
+
+def test_it_lists_everything_afresh_when_its_stream_reconnects(start_watcher, hello, settings, cleanup):
+    proxy = EngineProxy(os.environ["DOCKER_HOST"]).start()
+    settings.DOCKER_HOST = proxy.address
+    try:
+        start_watcher(DOCKER_HOST=proxy.address).wait_following()
+        # The engine goes away; meanwhile someone runs a container in a shell.
+        proxy.refusing = True
+        proxy.cut()
+        wait_until(lambda: not snapshot.watcher()["connected"], message="the watcher to notice")
+        with pytest.raises(EngineError):  # pages no longer trust the snapshot: they ask the engine, and say so
+            snapshot.containers(all=True)
+        before = proxy.count()
+        cleanup.append("made-while-away")
+        container_id = docker_cli("create", "--name", "made-while-away", "hello-world")
+        proxy.refusing = False
+        wait_until(lambda: snapshot.watcher()["connected"], message="the watcher to reconnect")
+        asked = proxy.since(before)
+        for listing in ("/events", "/containers/json", "/images/json", "/info", "/version"):
+            assert any(listing in request for request in asked), listing
+        assert "made-while-away" in [c.names for c in snapshot.containers(all=True)]
+        # The stream resumed where it broke, so the change made meanwhile is in the trail, once.
+        wait_until(lambda: outside_events("container.create", container_id), message="the outside create")
+        assert len(outside_events("container.create", container_id)) == 1
+    finally:
+        proxy.stop()

@@ -96,7 +96,12 @@ class Watcher:
 
     def connect(self) -> bool:
         """Open the stream (from where the last one ended), then list everything afresh."""
-        since = snapshot.connection().get(snapshot.key("stream", "since")) or f"{time.time():.9f}"
+        # Resume where the last stream ended, so what happened meanwhile is seen (once: see outside.py).
+        r = snapshot.connection()
+        since = r.get(snapshot.key("stream", "since"))
+        if since is None:
+            since = f"{time.time():.9f}"
+            r.set(snapshot.key("stream", "since"), since)
         self.attempt += 1
         threading.Thread(target=self.read, args=(self.attempt, since), daemon=True).start()
         what, value = self.next(timeout=settings.DOCKER_TIMEOUT) or ("ended", "the engine did not answer")
