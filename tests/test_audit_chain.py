@@ -102,6 +102,7 @@ while not go.exists():
 time.sleep(max(0.0, float(go.read_text()) - time.time()))
 for i in range(25):
     record(os.environ["WRITER"], "test.concurrent", f"event {i}", "succeeded", n=i)
+    time.sleep(0.01)  # as requests do, so one writer does not hold SQLite's lock for all its events
 """
 
 
