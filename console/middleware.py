@@ -1,6 +1,9 @@
 import re
 import uuid
 
+from django.contrib.auth import middleware as auth_middleware
+from django.http import HttpResponse
+
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -40,3 +43,13 @@ class RoleRequiredMiddleware:
         if not request.user.is_authenticated or has_role(request.user, needed):
             return None  # anonymous users are sent to the login page by LoginRequiredMiddleware
         return deny(request, needed, f"page.{match.url_name if match else 'view'}", request.path)
+
+
+class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
+    """Django's, except that an htmx request from a tab whose session has ended gets a 401 (static/console.js
+    then says "session expired — reload") instead of the login page swapped into a fragment."""
+
+    def handle_no_permission(self, request, view_func):
+        if request.headers.get("HX-Request") == "true":
+            return HttpResponse("Your session expired — reload the page.", status=401)
+        return super().handle_no_permission(request, view_func)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
@@ -152,8 +153,12 @@ def container_logs(request: HttpRequest, container_id: str) -> HttpResponse:
 
 @require_GET
 def container_logs_download(request: HttpRequest, container_id: str) -> HttpResponse:
-    container = _inspect(container_id)
-    chunks = engine.log_download(container.id, timestamps=request.GET.get("timestamps") == "1")
+    try:
+        container = _inspect(container_id)
+        chunks = engine.log_download(container.id, timestamps=request.GET.get("timestamps") == "1")
+    except engine.EngineError as exc:
+        messages.error(request, exc.message)
+        return redirect("container_detail", container_id=container_id)
     response = StreamingHttpResponse(chunks, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{container.name or container.short_id}.log"'
     return response

@@ -51,12 +51,28 @@ def engine_address() -> str:
 _local = threading.local()
 
 
+class _APIClient(docker.APIClient):
+    """Names and ids go into the engine's URL paths: none may have a part that climbs out of its
+    collection (`../volumes/x` as an image reference would delete a volume)."""
+
+    def _url(self, pathfmt, *args, **kwargs):
+        for arg in args:
+            if isinstance(arg, str) and any(part in ("", ".", "..") for part in arg.split("/")):
+                raise docker.errors.NotFound(f"No such object: {arg}")
+        return super()._url(pathfmt, *args, **kwargs)
+
+
+class _DockerClient(docker.DockerClient):
+    def __init__(self, **kwargs):
+        self.api = _APIClient(**kwargs)
+
+
 def _client() -> docker.DockerClient:
     # One client per thread and address: requests sessions are not thread-safe.
     cached = getattr(_local, "client", None)
     if cached is not None and cached[0] == settings.DOCKER_HOST:
         return cached[1]
-    client = docker.DockerClient(
+    client = _DockerClient(
         base_url=settings.DOCKER_HOST,
         timeout=settings.DOCKER_TIMEOUT,
         version="auto",

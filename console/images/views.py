@@ -64,6 +64,9 @@ def _detail_page(request: HttpRequest, image_id: str, form: TagForm, status: int
         image = engine.image_detail(image_id)
     except engine.NotFound:
         raise Http404(f"No image {image_id} on this engine.") from None
+    except engine.EngineError as exc:
+        messages.error(request, exc.message)
+        return redirect("image_list")
     return render(request, "images/detail.html", {"image": image, "tag_form": form}, status=status)
 
 
@@ -128,7 +131,11 @@ def image_remove(request: HttpRequest) -> HttpResponse:
         preview = preview_removal(reference)
     except engine.NotFound:
         raise Http404(f"No image {reference} on this engine.") from None
-    return render(request, "images/remove.html", {"preview": preview, "reference": reference, "conflict": ""})
+    except engine.EngineError as exc:  # not a reference the engine reads, or no engine
+        preview, conflict = None, exc.message
+    else:
+        conflict = ""
+    return render(request, "images/remove.html", {"preview": preview, "reference": reference, "conflict": conflict})
 
 
 @require_POST

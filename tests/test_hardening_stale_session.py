@@ -1,0 +1,78 @@
+"""In real Chromium: a tab whose CSRF token went stale, or whose session ended, says "your session expired —
+reload" when htmx asks the server for something, and never swaps an error or the login page into a fragment."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import sign_in
+from tests.containers_lab import lab  # noqa: F401  (a fixture)
+
+NOTICE = "#session-notice"
+
+
+def run_in_container(page, command: str) -> None:
+    page.fill("input[name=command]", command)
+    page.get_by_role("button", name="Run", exact=True).click()
+
+
+def assert_nothing_swapped_in(page) -> None:
+    html = page.content()
+    for sign in ("CSRF verification failed", "Forbidden", 'id="id_password"', "Not allowed"):
+        assert sign not in html, sign
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("how", ["cookie cleared", "signed in again elsewhere"])
+def test_an_htmx_post_with_a_stale_csrf_token_says_reload(lab, browser_page, operator, how):  # noqa: F811
+    container = lab.httpd("stale")
+    page = browser_page
+    sign_in(page, "otto")
+    page.goto(f"/containers/{container.id}/")
+    run_in_container(page, "echo fresh")
+    expect(page.locator("#exec-result")).to_contain_text("fresh")  # a fresh token works
+
+    if how == "cookie cleared":
+        page.context.clear_cookies(name="csrftoken")
+    else:  # signing out and in again in another tab rotates the CSRF token: this tab still holds the old one
+        other = page.context.new_page()
+        other.goto("/")
+        other.get_by_role("button", name="Sign out").click()
+        sign_in(other, "otto")
+        other.close()
+    with page.expect_response(lambda r: "/exec/" in r.url) as answer:
+        run_in_container(page, "echo stale")
+    assert answer.value.status == 403
+    expect(page.locator(NOTICE)).to_contain_text("session expired")
+    expect(page.locator(NOTICE)).to_contain_text("reload")
+    expect(page.locator("#exec-result")).to_contain_text("fresh")  # the fragment kept what it had
+    assert_nothing_swapped_in(page)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_htmx_request_after_the_session_ended_says_reload(lab, browser_page, viewer):  # noqa: F811
+    container = lab.httpd("ended")
+    page = browser_page
+    sign_in(page, "vera")
+    page.goto("/containers/")
+    expect(page.locator("#container-list")).to_contain_text(container.name)
+    page.context.clear_cookies(name="sessionid")
+    with page.expect_response(lambda r: "q=" in r.url) as answer:
+        page.locator("#container-filter").press_sequentially("zz")
+    assert answer.value.status == 401
+    expect(page.locator(NOTICE)).to_contain_text("session expired")
+    expect(page.locator("#container-list")).to_contain_text(container.name)  # the table was not replaced
+    assert_nothing_swapped_in(page)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_plain_form_with_a_stale_token_gets_a_page_that_says_reload(lab, browser_page, operator):  # noqa: F811
+    container = lab.httpd("plain")
+    page = browser_page
+    sign_in(page, "otto")
+    page.goto(f"/containers/{container.id}/")
+    page.context.clear_cookies(name="csrftoken")
+    page.get_by_role("button", name="Pause").click()
+    expect(page.locator("body")).to_contain_text("session expired")
+    expect(page.locator("body")).to_contain_text("reload")
+    lab.client.containers.get(container.id).reload()
+    assert lab.client.containers.get(container.id).status == "running"
