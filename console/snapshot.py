@@ -2,9 +2,11 @@
 
 Each kind (containers, images, info, version, events) is stored with a version number
 that grows whenever its content changes, so a live partial can answer "nothing changed"
-from one Redis read. Pages read the snapshot while a watcher follows the engine; when no
-watcher is alive, or a kind is missing or stale, they ask the engine, and at most one
-listing per engine runs at a time (a Redis lock), so open browsers do not multiply its work.
+from one Redis read. While a watcher follows the engine, pages read the snapshot, and a kind
+that is missing or stale (a console action invalidated it, or it outlived the re-listing
+timer) is listed afresh by one of them under a per-engine Redis lock — at most one listing per
+engine at a time, so open browsers do not multiply the engine's work. With no watcher
+following the engine (or no Redis), the snapshot is not trusted: pages ask the engine.
 """
 
 from __future__ import annotations
@@ -202,10 +204,6 @@ def containers(all: bool = False) -> list[engine.ContainerRow]:
 def images() -> list[engine.ImageRow]:
     """What `engine.list_images()` answers, from the snapshot."""
     return engine.image_rows(read("images")[1])
-
-
-def events() -> list[engine.EventRow]:
-    return [engine.event_row(e) for e in read("events")[1]]
 
 
 def append_events(new: list[dict[str, Any]]) -> None:

@@ -28,10 +28,11 @@ def _live_token() -> str:
 
 def index(request: HttpRequest) -> HttpResponse:
     partial = htmx_partial(request)
-    if partial and unchanged(request, _live_token()):
+    live = _live_token()
+    if partial and unchanged(request, live):
         return HttpResponse(status=204)
     ctx = {
-        "live_token": _live_token(),
+        "live_token": live,
         **_engine_at_a_glance(),
         "active_jobs": Job.objects.exclude(state__in=Job.TERMINAL).order_by("id")[:10],
         "recent_jobs": Job.objects.filter(state__in=Job.TERMINAL).order_by("-finished")[:5],

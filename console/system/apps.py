@@ -1,4 +1,8 @@
+import contextlib
+
+import redis
 from django.apps import AppConfig
+from django.db import transaction
 from django.db.models.signals import post_save
 
 
@@ -18,10 +22,6 @@ def _console_acted(sender, instance, created, **kwargs):
     The watcher sees the change in the event stream too, but the page a person lands on right
     after their action must not show the world from before it.
     """
-    import contextlib
-
-    import redis
-
     from console import snapshot
     from console.audit.record import OUTSIDE
 
@@ -29,5 +29,10 @@ def _console_acted(sender, instance, created, **kwargs):
         return
     if instance.action.startswith("user."):
         return
-    with contextlib.suppress(redis.RedisError):  # without Redis nothing reads the snapshot
-        snapshot.invalidate("containers", "images", "info")
+
+    def invalidate():
+        with contextlib.suppress(redis.RedisError):  # without Redis nothing reads the snapshot
+            snapshot.invalidate("containers", "images", "info")
+
+    # After the commit: never hold the audit chain's lock while talking to Redis.
+    transaction.on_commit(invalidate)

@@ -117,7 +117,9 @@ class Watcher:
     def read(self, attempt: int, since: str) -> None:
         """The reader thread: the stream's events into the inbox, then why it ended."""
         try:
-            stream = self.stream = engine.EventStream(since)
+            stream = engine.EventStream(since)
+            if attempt == self.attempt:
+                self.stream = stream  # what disconnect() closes
             self.inbox.put((attempt, "connected", None))
             for event in stream:
                 self.inbox.put((attempt, "event", event))
@@ -179,7 +181,6 @@ class Watcher:
         if self.stream is not None:
             self.stream.close()
             self.stream = None
-        self.relist_timer.last = float("-inf")
 
     # --- what events do -------------------------------------------------------------------
 
@@ -198,7 +199,9 @@ class Watcher:
     def relist(self, kinds) -> None:
         lists = snapshot.refresh(*kinds)
         self.images = lists.get("images", self.images)
-        self.status["listed"] = time.time()
+        if set(kinds) == set(LISTED):
+            self.relist_timer.last = time.monotonic()  # a full listing: the timer starts again
+            self.status["listed"] = time.time()
 
     def judge(self) -> None:
         """Decide the events whose grace has passed: the console's own, or outside changes."""
