@@ -159,3 +159,23 @@ def test_it_lists_everything_afresh_when_its_stream_reconnects(start_watcher, he
         assert len(outside_events("container.create", container_id)) == 1
     finally:
         proxy.stop()
+
+
+def test_a_container_paused_from_the_console_is_not_an_outside_change_but_unpausing_in_a_shell_is(
+    start_watcher, operator_client, registry, cleanup
+):
+    client = docker.from_env()
+    client.images.pull(f"{registry}/library/httpd", tag="2.4")
+    cleanup.append("paused-here")
+    container = client.containers.run(f"{registry}/library/httpd:2.4", name="paused-here", detach=True)
+    start_watcher().wait_following()
+
+    response = operator_client.post(reverse("container_pause", args=[container.id]))
+    assert response.status_code in (200, 302)
+    assert client.containers.get(container.id).status == "paused"
+    docker_cli("unpause", "paused-here")
+
+    unpaused = wait_until(lambda: outside_events("container.unpause", container.id), message="the outside unpause")
+    assert len(unpaused) == 1 and unpaused[0].target == "paused-here"
+    assert outside_events("container.pause", container.id) == []
+    assert AuditEvent.objects.filter(action="container.pause", actor_name="otto", outcome="succeeded").count() == 1

@@ -2,17 +2,21 @@
 
 Each is written to the audit trail once, with the actor "outside the console". An event the
 console itself caused is recognised by the console's own audit trail: every console action
-records "requested" before it touches the engine (and jobs keep their target and result),
-so an event whose object matches a console audit event or job from around its time is the
-console's. This needs nothing from the code that performs the actions, and the trail it
-consults is the very record that must not be doubled. Duplicates (a watcher replaying the
-stream after a reconnect or restart) are stopped by a Redis key per event.
+is recorded there — its request before it touches the engine, or its outcome right after (the
+watcher waits a few seconds before judging an event) — and a job keeps its target, parameters
+and result while it runs. An event whose object one of those names, around the event's time,
+and is of a kind that action causes (CAUSES: a console "pause" causes a pause, not an unpause),
+is the console's. This needs nothing from the code that performs the actions, and what it
+consults is the very record that must not be doubled. The price: the same change made in a
+shell to the same object within two minutes of the console making it is taken for the console's.
+Duplicates (a watcher replaying the stream after a reconnect or restart) are stopped by a
+Redis key per event.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Q
@@ -41,6 +45,22 @@ GRACE = 3.0  # seconds to wait for the console's own "succeeded" record before j
 CONSOLE_WINDOW = timedelta(minutes=2)
 KEEP_DEDUP = 3 * 24 * 3600
 PARAMS = ("image", "name", "signal", "exitCode", "container")
+# The engine events a console action (by the last word of its name) may cause; other actions may cause any.
+CAUSES = {
+    "pull": {"pull"},
+    "tag": {"tag"},
+    "remove": {"untag", "delete", "kill", "stop", "destroy"},
+    "prune": {"prune", "untag", "delete", "destroy"},
+    "run": {"pull", "create", "start", "kill", "stop", "destroy"},
+    "start": {"start"},
+    "stop": {"kill", "stop"},
+    "restart": {"kill", "stop", "start", "restart"},
+    "kill": {"kill"},
+    "pause": {"pause"},
+    "unpause": {"unpause"},
+    "rename": {"rename"},
+    "exec": {"exec_start"},
+}
 _HEX = re.compile(r"^[0-9a-f]{12,64}$")
 
 
@@ -103,20 +123,49 @@ def _matches(said: str, names: set[str]) -> bool:
     return False
 
 
-def caused_by_console(when: datetime, own: set[str], related: set[str]) -> bool:
-    """Did a console action around `when` name this object, or a job in flight then name where it came from?"""
+def _said(*parts: Any) -> str:
+    """Everything a console record or job names, as words: target, id, and the values of its parameters."""
+    words: list[str] = []
+    for part in parts:
+        if isinstance(part, dict):
+            words += [_said(*part.values())]
+        elif isinstance(part, list | tuple):
+            words += [_said(*part)]
+        elif part is not None:
+            words.append(str(part))
+    return " ".join(words)
+
+
+def _could_cause(console_action: str, event_action: str) -> bool:
+    causes = CAUSES.get(console_action.rpartition(".")[2])
+    return causes is None or event_action in causes
+
+
+def caused_by_console(raw: dict[str, Any], own: set[str], related: set[str]) -> bool:
+    """Did a console action around the event's time, of a kind that causes it, name this object; or a job
+    in flight then name where it came from? An event about no object (a prune) is the console's when it did
+    the same."""
+    row = event_row(raw)
     recent = (
-        AuditEvent.objects.filter(created__gte=when - CONSOLE_WINDOW)
+        AuditEvent.objects.filter(created__gte=row.time - CONSOLE_WINDOW)
         .exclude(actor_name=OUTSIDE)
         .exclude(outcome=AuditEvent.Outcome.DENIED)
-        .values_list("target", "target_id")
+        .values_list("action", "target", "target_id", "params")
     )
-    if any(_matches(f"{target} {target_id}", own) for target, target_id in recent):
-        return True
+    for action, target, target_id, params in recent:
+        if not _could_cause(action, row.action):
+            continue
+        if _matches(_said(target, target_id, params), own) or (
+            not row.actor_id and action == f"{row.type}.{row.action}"
+        ):
+            return True
     slack = timedelta(seconds=5)
-    in_flight = Job.objects.filter(started__lte=when + slack).filter(Q(finished=None) | Q(finished__gte=when - slack))
+    in_flight = Job.objects.filter(started__lte=row.time + slack).filter(
+        Q(finished=None) | Q(finished__gte=row.time - slack)
+    )
     return any(
-        _matches(f"{job.target} {job.result.get('id', '')}", own | related) for job in in_flight.exclude(started=None)
+        _could_cause(job.kind, row.action) and _matches(_said(job.target, job.result, job.params), own | related)
+        for job in in_flight.exclude(started=None)
     )
 
 
@@ -133,7 +182,7 @@ def _target(row: EventRow, tags: list[str]) -> str:
         return row.name
     if row.type == "image":
         return ", ".join(tags) or row.short_id
-    return row.name or row.short_id
+    return row.name or row.short_id or f"{row.type}s"  # a prune names no object
 
 
 def record_outside(raw: dict[str, Any], tags: list[str]) -> bool:
@@ -161,6 +210,6 @@ def record_outside(raw: dict[str, Any], tags: list[str]) -> bool:
 
 def judge(raw: dict[str, Any], tags: list[str], later: list[dict[str, Any]]) -> bool:
     """Record the event as an outside change when the console did not cause it; True when recorded."""
-    if superseded(raw, later) or caused_by_console(event_row(raw).time, *identifiers(raw, tags)):
+    if superseded(raw, later) or caused_by_console(raw, *identifiers(raw, tags)):
         return False
     return record_outside(raw, tags)
