@@ -156,22 +156,15 @@ def wait_until(check, timeout: float = 30.0, interval: float = 0.2, message: str
 
 # --- real Chromium (Debian's), driven by Playwright -------------------------------------------
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 @pytest.fixture(scope="session")
 def chromium():
     from playwright.sync_api import sync_playwright
 
+    from tests.chromium import launch_chromium
+
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
 
