@@ -34,7 +34,7 @@ class BadInput(ValueError):
 
 def _grace(post) -> int:
     text = post.get("grace", "").strip() or "10"
-    if not text.isdigit() or int(text) > GRACE_MAX:
+    if not (text.isascii() and text.isdigit()) or int(text) > GRACE_MAX:  # not ² or ５
         raise BadInput(f"The grace time is a whole number of seconds from 0 to {GRACE_MAX}.")
     return int(text)
 

@@ -82,7 +82,7 @@ def parse_port(line: str) -> dict[str, str]:
     except ValueError:
         raise forms.ValidationError(f"“{line}”: “{host_ip}” is not an IP address.") from None
     for port, required in ((container_port, True), (host_port, False)):
-        if (required or port) and not (port.isdigit() and 1 <= int(port) <= 65535):
+        if (required or port) and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
             raise forms.ValidationError(f"“{line}”: “{port}” is not a port number (1–65535).")
     return {"container": f"{int(container_port)}/{proto}", "host_ip": host_ip, "host_port": host_port}
 
