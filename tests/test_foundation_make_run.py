@@ -47,8 +47,8 @@ def test_make_run_serves_the_console_and_ctrl_c_stops_it_all(console_env):
 
         def login_page():
             try:
-                return requests.get(f"{base}/accounts/login/", timeout=2).status_code == 200
-            except requests.ConnectionError:
+                return requests.get(f"{base}/accounts/login/", timeout=10).status_code == 200
+            except (requests.ConnectionError, requests.Timeout):
                 assert proc.poll() is None, log.seek(0) or log.read()
                 return False
 
