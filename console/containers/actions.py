@@ -214,7 +214,5 @@ def container_run(request: HttpRequest) -> HttpResponse:
     if host and not admin:
         return _refuse(request, host)
     # The audit trail masks secret-looking NAME=value lines; the job masks them in its row once the engine has them.
-    job = enqueue(
-        request, RUN, form.cleaned_data["image"], RUN, spec=form.spec(), dangerous=form.admin_only_sent() + host
-    )
+    job = enqueue(request, RUN, form.cleaned_data["image"], spec=form.spec(), dangerous=form.admin_only_sent() + host)
     return redirect("job_detail", job_id=job.pk)

@@ -155,7 +155,7 @@ def join_or_enqueue_pull(who, reference: str) -> tuple[Job, bool]:
         )
         if job is None:
             # The reference as typed, so the job can say "Using default tag" as the CLI does.
-            return enqueue(who, KIND, target, KIND, reference=reference.strip()), False
+            return enqueue(who, KIND, target, reference=reference.strip()), False
         name = _username(who)
         if name != job.requested_by_name and name not in job.joined_by:
             job.joined_by = [*job.joined_by, name]

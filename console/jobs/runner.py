@@ -38,8 +38,8 @@ def job_kind(name: str):
     return register
 
 
-def enqueue(who, kind: str, target: str, action: str, **params: Any) -> Job:
-    """Create a queued job, record the request, and hand its id to Celery once committed."""
+def enqueue(who, kind: str, target: str, **params: Any) -> Job:
+    """Create a queued job, record the request (its kind is the audit action), queue its id once committed."""
     from console.jobs.tasks import run_job
 
     user = getattr(who, "user", who)
@@ -52,7 +52,7 @@ def enqueue(who, kind: str, target: str, action: str, **params: Any) -> Job:
         requested_by_name=user.get_username() if getattr(user, "is_authenticated", False) else "console",
         queue=settings.CELERY_TASK_DEFAULT_QUEUE,
     )
-    record(who, action, target, "requested", job_id=job.pk, **params)
+    record(who, kind, target, "requested", job_id=job.pk, **params)
 
     def send():
         try:
@@ -60,8 +60,7 @@ def enqueue(who, kind: str, target: str, action: str, **params: Any) -> Job:
         except Exception as exc:  # the broker is down: the job must not wait for ever
             log.warning("could not queue job %s: %s", job.pk, exc)
             reason = f"Could not queue the job: the task queue (Redis) is unreachable ({exc.__class__.__name__})."
-            if finish(job.pk, Job.State.FAILED, error=reason, only_from=(Job.State.QUEUED,)):
-                record(who, action, target, "failed", job_id=job.pk, error=reason)
+            end(job, Job.State.FAILED, who, error=reason, only_from=(Job.State.QUEUED,))
             return
         Job.objects.filter(pk=job.pk).update(task_id=result.id)
 
@@ -79,6 +78,15 @@ def finish(
     if result is not None:
         fields["result"] = result
     return Job.objects.filter(pk=job_id, state__in=only_from).update(**fields) == 1
+
+
+def end(job: Job, state: str, who, *, error: str = "", result=None, only_from=(Job.State.RUNNING,), **details) -> bool:
+    """End a job and record its outcome in one transaction: a finished job always has its one outcome event."""
+    with transaction.atomic():
+        if not finish(job.pk, state, error=error, result=result, only_from=only_from):
+            return False
+        record(who, job.kind, job.target, state, job_id=job.pk, error=error, engine=job.engine, **details)
+    return True
 
 
 class JobContext:
@@ -137,51 +145,39 @@ def execute(job_id: int) -> None:
         log.info("job %s is not queued any more; nothing to do", job_id)
         return
     job = Job.objects.get(pk=job_id)
-    action = job.params.get("_action", job.kind)
     handler = HANDLERS.get(job.kind)
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(job_id, stop), daemon=True)
     beat.start()
+    who = job.requested_by_name
     try:
         if handler is None:
             raise engine.EngineError(f"This console cannot run jobs of kind {job.kind!r}.")
         result = handler(JobContext(job)) or {}
     except Cancelled:
-        if finish(job_id, Job.State.CANCELLED, error="Cancelled."):
-            record(job.requested_by_name, action, job.target, "cancelled", job_id=job_id, engine=job.engine)
+        end(job, Job.State.CANCELLED, who, error="Cancelled.")
     except engine.EngineError as exc:
-        if finish(job_id, Job.State.FAILED, error=exc.message):
-            record(
-                job.requested_by_name, action, job.target, "failed", job_id=job_id, error=exc.message, engine=job.engine
-            )
+        end(job, Job.State.FAILED, who, error=exc.message)
     except Exception as exc:
         log.exception("job %s failed", job_id)
-        message = f"The job failed unexpectedly: {exc.__class__.__name__}: {exc}"
-        if finish(job_id, Job.State.FAILED, error=message):
-            record(job.requested_by_name, action, job.target, "failed", job_id=job_id, error=message, engine=job.engine)
+        end(job, Job.State.FAILED, who, error=f"The job failed unexpectedly: {exc.__class__.__name__}: {exc}")
     else:
-        if finish(job_id, Job.State.SUCCEEDED, result=result):
-            record(
-                job.requested_by_name,
-                action,
-                job.target,
-                "succeeded",
-                job_id=job_id,
-                engine=job.engine,
-                target_id=str(result.get("id", "")),
-                digest=result.get("digest"),
-            )
+        end(
+            job,
+            Job.State.SUCCEEDED,
+            who,
+            result=result,
+            target_id=str(result.get("id", "")),
+            digest=result.get("digest"),
+        )
     finally:
         stop.set()
 
 
 def cancel(who, job: Job) -> bool:
     """Cancel a queued job at once; ask a running one to stop. False when it had already ended."""
-    action = job.params.get("_action", job.kind)
-    if finish(
-        job.pk, Job.State.CANCELLED, error=f"Cancelled by {getattr(who, 'user', who)}.", only_from=(Job.State.QUEUED,)
-    ):
-        record(who, action, job.target, "cancelled", job_id=job.pk)
+    by = f"Cancelled by {getattr(who, 'user', who)}."
+    if end(job, Job.State.CANCELLED, who, error=by, only_from=(Job.State.QUEUED,)):
         return True
     return (
         Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(cancel_requested=True, revision=F("revision") + 1)
@@ -195,15 +191,6 @@ def reap_lost_jobs() -> int:
     lost = 0
     for job in Job.objects.filter(state=Job.State.RUNNING, heartbeat__lt=cutoff):
         reason = "Worker lost: the worker running this job stopped before it finished."
-        if finish(job.pk, Job.State.FAILED, error=reason):
-            record(
-                job.requested_by_name,
-                job.params.get("_action", job.kind),
-                job.target,
-                "failed",
-                job_id=job.pk,
-                error=reason,
-                engine=job.engine,
-            )
+        if end(job, Job.State.FAILED, job.requested_by_name, error=reason):
             lost += 1
     return lost

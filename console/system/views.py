@@ -75,7 +75,7 @@ def events(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(OPERATOR, "system.df")
 def refresh_disk_usage(request: HttpRequest) -> HttpResponse:
-    job = enqueue(request, "system.df", "disk usage", "system.df")
+    job = enqueue(request, "system.df", "disk usage")
     return redirect("job_detail", job_id=job.pk)
 
 

@@ -244,7 +244,7 @@ class Watcher:
         recent = timezone.now() - timedelta(seconds=settings.DISK_USAGE_INTERVAL)
         if jobs.filter(created__gte=recent).exists() or jobs.exclude(state__in=Job.TERMINAL).exists():
             return
-        enqueue(None, "system.df", "disk usage", "system.df")
+        enqueue(None, "system.df", "disk usage")
 
     def beat(self, force: bool = False) -> None:
         if force or self.beat_timer.due():
