@@ -5,6 +5,7 @@ everything and can change nothing. The detail pages fit the screen at desktop an
 import csv
 import io
 import re
+import time
 import urllib.request
 
 import pytest
@@ -53,7 +54,9 @@ def watch_the_pull(page) -> list[dict]:
     """What the job page shows, sampled until the pull has finished; the page is never reloaded."""
     page.evaluate("window.stillThisPage = true")
     seen = [page.evaluate(BARS)]
+    deadline = time.monotonic() + 120
     while seen[-1]["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline, f"the pull did not finish: {seen[-1]}"
         page.wait_for_timeout(50)
         seen.append(page.evaluate(BARS))
     assert page.evaluate("window.stillThisPage === true")  # htmx changed it in place

@@ -1,0 +1,532 @@
+"""`make bench`: the console at scale, in a lab of its own. Not part of the tests.
+
+    python tests/lab.py run -- .venv/bin/python tests/bench.py [--quick]
+
+1. Lists at scale: 1,000 containers (most never started) and 300 image tags. The median time of the
+   container and image list pages and of their live partials, each next to the median of the raw
+   engine call it depends on, timed turn about in the same run; without the shared snapshot (no
+   watcher) and with it.
+2. Pull overhead: a 200 MB image of four layers from the lab registry, pulled through the console
+   (form post until its job has succeeded) and with `docker pull`, turn about, removed in between.
+3. Viewers: engine API requests per second, counted by a proxy in front of the engine socket,
+   while 1, 10 and 50 simulated viewers keep the dashboard and the container list open.
+4. Queue: 20 different pulls submitted at once, then 20 identical ones: time until all have
+   finished, and how many pulls the engine was asked for.
+5. Memory: the peak RSS of a web worker and of a Celery worker process during 1-4.
+
+Prints a table and writes it, with the machine it ran on, to docs/benchmarks.md
+(--quick: a small lab and few repetitions, to try the script; it writes nothing).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import platform
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import docker  # noqa: E402
+import redis  # noqa: E402
+import requests  # noqa: E402
+
+from tests.console_process import ConsoleProcess  # noqa: E402
+from tests.engine_proxy import EngineProxy  # noqa: E402
+from tests.images_registries import import_image, seed_image  # noqa: E402
+from tests.lab import wait_for  # noqa: E402
+
+QUICK = "--quick" in sys.argv
+CONTAINERS, RUNNING, IMAGES, TAGS_EACH = (100, 5, 10, 3) if QUICK else (1000, 10, 100, 3)
+REPEAT = 5 if QUICK else 15  # timed requests of each list, and as many raw engine calls
+PULLS = 2 if QUICK else 5  # pulls of the big image each way
+LAYERS, LAYER_MB = 4, 50
+VIEWERS = (1, 10, 50)
+VIEWING_SECONDS = 10 if QUICK else 30
+DASHBOARD_POLL = 5  # the dashboard's hx-trigger="every 5s"; the container list does not poll
+QUEUE = 20
+PASSWORD = "bench-viewer-pass-1"
+OUT = ROOT / "docs" / "benchmarks.md"
+ENGINE_SOCKET = os.environ["DOCKER_HOST"].removeprefix("unix://")
+REGISTRY = os.environ["LAB_REGISTRY"]
+
+
+@dataclass
+class Row:
+    measure: str
+    result: str
+    target: str = ""
+    met: bool | None = None
+
+    def markdown(self) -> str:
+        verdict = {None: "", True: "met", False: "**missed**"}[self.met]
+        return f"| {self.measure} | {self.result} | {self.target} | {verdict} |"
+
+
+ROWS: list[Row] = []
+NOTES: list[str] = []
+
+
+def report(measure: str, result: str, target: str = "", met: bool | None = None) -> None:
+    row = Row(measure, result, target, met)
+    ROWS.append(row)
+    print(row.markdown(), flush=True)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+class EngineConnection(http.client.HTTPConnection):
+    """HTTP to the engine's unix socket, with nothing of the SDK in between."""
+
+    def __init__(self):
+        super().__init__("localhost", timeout=60)
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(ENGINE_SOCKET)
+
+
+def engine_get(path: str) -> bytes:
+    conn = EngineConnection()
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        body = response.read()
+        assert response.status == 200, (path, response.status)
+        return body
+    finally:
+        conn.close()
+
+
+def seconds(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def ms(value: float) -> str:
+    return f"{value * 1000:.0f} ms" if value < 10 else f"{value:.1f} s"
+
+
+def clone(session: requests.Session) -> requests.Session:
+    """The same signed-in browser in another thread (a Session is not shared across threads)."""
+    copy = requests.Session()
+    copy.headers.update(session.headers)
+    copy.cookies.update(session.cookies)
+    return copy
+
+
+def post(console: ConsoleProcess, session: requests.Session, path: str, **data: str) -> str:
+    """Send a form as a browser would; the address it lands on."""
+    response = session.post(f"{console.url}{path}", data=data, timeout=120)
+    response.raise_for_status()
+    return response.url
+
+
+def wait_finished(console: ConsoleProcess, session: requests.Session, job: str, every: float = 0.2) -> str:
+    """Poll the job page's live part as its htmx trigger does (with the revision it has, so an unchanged
+    job answers 204), only more often; its final state."""
+    revision, deadline = "", time.monotonic() + 600
+    while time.monotonic() < deadline:
+        response = session.get(job, params={"rev": revision}, headers={"HX-Request": "true"}, timeout=60)
+        if response.status_code != 204:
+            revision = re.search(r'"rev": "(\d+)"', response.text)
+            revision = revision.group(1) if revision else ""
+            if response.status_code == 286:  # htmx: stop polling, the job has finished
+                return re.search(r'id="job-state">(\w+)<', response.text).group(1)
+        time.sleep(every)
+    raise TimeoutError(job)
+
+
+def docker_cli(*args: str) -> None:
+    env = {**os.environ, "DOCKER_BUILDKIT": "0"}
+    subprocess.run(["docker", *args], env=env, check=True, capture_output=True)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    return found
+
+
+def _peak_rss(pid: int) -> int:
+    """VmHWM: the most resident memory this process has had, in bytes."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) * 1024
+
+
+PEAKS = {"web": 0, "worker": 0}
+
+
+def note_memory(console: ConsoleProcess) -> None:
+    """The peaks so far of the gunicorn workers and of the Celery processes (main and pool)."""
+    web = console.procs["web"].pid
+    worker = console.procs["worker"].pid
+    PEAKS["web"] = max([PEAKS["web"], *map(_peak_rss, _children(web))])
+    PEAKS["worker"] = max([PEAKS["worker"], _peak_rss(worker), *map(_peak_rss, _children(worker))])
+
+
+def watcher_following() -> bool:
+    raw = redis.Redis.from_url(os.environ["REDIS_URL"]).get("console:local:watcher")
+    return bool(raw) and b'"connected": true' in raw
+
+
+def machine() -> list[str]:
+    cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+    memory = int(re.search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text()).group(1))
+    engine = docker.from_env().version()
+    return [
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"- CPU: {cpu.group(1) if cpu else platform.processor()}, {os.cpu_count()} cores (nproc)",
+        f"- Memory: {memory / 1024 / 1024:.1f} GiB; load average when the run ended:"
+        f" {' / '.join(f'{load:.2f}' for load in os.getloadavg())} (1 / 5 / 15 min)",
+        f"- OS: {platform.platform()}; Docker Engine {engine['Version']}; Python {platform.python_version()}",
+    ]
+
+
+# --- the scale lab ------------------------------------------------------------------------------
+
+
+def build_scale_lab(client: docker.DockerClient) -> None:
+    """CONTAINERS containers (RUNNING of them started) and IMAGES x TAGS_EACH image tags, made fast."""
+    client.images.pull("hello-world", tag="latest")
+    client.images.pull("httpd", tag="2.4")
+
+    def create(i: int) -> None:
+        name = f"bench-{i:04}"
+        image = "httpd:2.4" if i < RUNNING or i % 2 else "hello-world"
+        client.api.create_container(image, name=name, labels={"bench": "1"})
+        if i < RUNNING:
+            client.api.start(name)
+
+    def image(i: int) -> None:
+        repository = f"bench/app{i:03}"
+        image_id = import_image(repository, "1")
+        for tag in range(2, TAGS_EACH + 1):
+            client.api.tag(image_id, repository, str(tag))
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(create, range(CONTAINERS)))
+        list(pool.map(image, range(IMAGES)))
+    NOTES.append(
+        f"The scale lab: {CONTAINERS} containers ({RUNNING} running, the rest created and never started) "
+        f"and {IMAGES * TAGS_EACH} image tags ({IMAGES} images, {TAGS_EACH} tags each) besides the lab's own, "
+        f"made in {time.monotonic() - started:.0f} s with the engine API from 16 threads."
+    )
+
+
+# --- 1. lists at scale -----------------------------------------------------------------------------
+
+LISTS = [
+    ("Container list page", "/containers/?all=1", False, "/containers/json?all=1"),
+    ("Container list, live partial", "/containers/?all=1", True, "/containers/json?all=1"),
+    ("Image list page", "/images/", False, "/images/json"),
+    ("Image list, live partial", "/images/", True, "/images/json"),
+]
+
+
+def time_lists(console: ConsoleProcess, session: requests.Session, snapshot: bool) -> None:
+    limit = 0.5 if snapshot else 1.5
+    for label, path, partial, raw in LISTS:
+        headers = {"HX-Request": "true"} if partial else {}
+
+        def page(path=path, headers=headers) -> None:
+            response = session.get(f"{console.url}{path}", headers=headers, timeout=120)
+            assert response.status_code == 200 and ("bench-0001" in response.text or "bench/app" in response.text)
+
+        for _ in range(6):  # warm up both web workers
+            page(), engine_get(raw)
+        pages, raws = [], []
+        for _ in range(REPEAT):  # turn about, so both see the same machine
+            pages.append(seconds(page))
+            raws.append(seconds(lambda raw=raw: engine_get(raw)))
+        page_median, raw_median = statistics.median(pages), statistics.median(raws)
+        ratio = page_median / raw_median
+        if path == "/containers/?all=1" and not partial:
+            running = [seconds(lambda: session.get(f"{console.url}/containers/?all=0", timeout=120)) for _ in range(5)]
+            NOTES.append(
+                f"The container list showing only the {RUNNING} running containers (the same {CONTAINERS} read and"
+                f" parsed, {RUNNING} rows rendered), {'with' if snapshot else 'without'} the snapshot:"
+                f" {ms(statistics.median(running))} (median of 5), against {ms(page_median)} with all rows."
+            )
+        report(
+            f"{label} ({'with' if snapshot else 'without'} the snapshot)",
+            f"{ms(page_median)} vs `GET {raw}` {ms(raw_median)}: **{ratio:.2f}x**",
+            f"<= {limit}x",
+            ratio <= limit,
+        )
+
+
+# --- 2. pull overhead ------------------------------------------------------------------------------
+
+
+def big_image() -> str:
+    """A 200 MB image of LAYERS layers of random bytes, in the lab registry only."""
+    reference = f"{REGISTRY}/bench/big:1"
+    with tempfile.TemporaryDirectory() as context:
+        lines = ["FROM scratch"]
+        for i in range(LAYERS):
+            (Path(context) / f"layer{i}.bin").write_bytes(os.urandom(LAYER_MB * 1024 * 1024))
+            lines.append(f"COPY layer{i}.bin /layer{i}.bin")
+        (Path(context) / "Dockerfile").write_text("\n".join(lines) + "\n")
+        docker_cli("build", "-q", "-t", reference, context)
+    docker_cli("push", reference)
+    docker_cli("rmi", reference)
+    return reference
+
+
+def time_pulls(console: ConsoleProcess, session: requests.Session, client: docker.DockerClient) -> None:
+    reference = big_image()
+
+    def by_console(reference: str = reference) -> None:
+        job = post(console, session, "/images/pull/start/", reference=reference)
+        assert wait_finished(console, session, job) == "succeeded", job
+
+    def by_cli(reference: str = reference) -> None:
+        docker_cli("pull", "-q", reference)
+
+    # What a pull costs besides the bytes: an image the engine already has (only its manifest is fetched).
+    present = f"{REGISTRY}/library/hello-world:latest"
+    by_cli(present)
+    fixed = {
+        way: statistics.median(seconds(lambda pull=pull: pull(present)) for _ in range(3))
+        for way, pull in (("console", by_console), ("cli", by_cli))
+    }
+
+    seconds(by_cli)  # warm up: the registry's files in the page cache
+    client.api.remove_image(reference)
+    times: dict[str, list[float]] = {"console": [], "cli": []}
+    for _ in range(PULLS):
+        for way, pull in (("console", by_console), ("cli", by_cli)):
+            times[way].append(seconds(pull))
+            client.api.remove_image(reference)
+    console_median, cli_median = statistics.median(times["console"]), statistics.median(times["cli"])
+    ratio = console_median / cli_median
+    report(
+        f"Pull of a {LAYERS * LAYER_MB} MB image ({LAYERS} layers): console / `docker pull`",
+        f"{ms(console_median)} / {ms(cli_median)}: **{ratio:.2f}x**",
+        "<= 1.10x",
+        ratio <= 1.10,
+    )
+    NOTES.append(
+        "Pulls, in seconds, turn about: console "
+        + ", ".join(f"{t:.1f}" for t in times["console"])
+        + "; docker pull "
+        + ", ".join(f"{t:.1f}" for t in times["cli"])
+        + ". A console pull is timed from the form post until its job page's live part says it has finished"
+        + f" (polled every 0.2 s). Pulling an image the engine already has: console {ms(fixed['console'])},"
+        + f" docker pull {ms(fixed['cli'])} (medians of 3): the console's fixed cost of a pull."
+    )
+
+
+# --- 3. viewers ------------------------------------------------------------------------------------
+
+
+def watch(console: ConsoleProcess, sessions: list[requests.Session], proxy: EngineProxy) -> tuple[float, int, int]:
+    """Engine requests per second while these viewers keep the dashboard and the container list open."""
+    stop = threading.Event()
+    served, failed = [0], [0]
+
+    def viewer(session: requests.Session) -> None:
+        session = clone(session)
+
+        def get(path: str, **kwargs) -> requests.Response | None:
+            try:
+                response = session.get(f"{console.url}{path}", timeout=60, **kwargs)
+            except requests.RequestException:
+                failed[0] += 1
+                return None
+            served[0] += 1
+            if response.status_code not in (200, 204):
+                failed[0] += 1
+            return response
+
+        if stop.wait(random.uniform(0, DASHBOARD_POLL)):  # people open their pages at different moments
+            return
+        page = get("/")
+        get("/containers/")
+        token = re.search(r'"v": "([^"]*)"', page.text).group(1) if page is not None else ""
+        while not stop.wait(DASHBOARD_POLL):
+            poll = get("/", params={"v": token}, headers={"HX-Request": "true"})
+            if poll is not None and poll.status_code == 200:
+                token = re.search(r'"v": "([^"]*)"', poll.text).group(1)
+
+    start = proxy.count()
+    started = time.monotonic()
+    threads = [threading.Thread(target=viewer, args=(s,)) for s in sessions]
+    for thread in threads:
+        thread.start()
+    time.sleep(VIEWING_SECONDS)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=120)
+    elapsed = time.monotonic() - started
+    return len(proxy.since(start)) / elapsed, served[0], failed[0]
+
+
+def time_viewers(console: ConsoleProcess, admin: requests.Session, proxy: EngineProxy) -> None:
+    post(console, admin, "/users/new/", username="vera", password=PASSWORD, role="Viewer")
+    with ThreadPoolExecutor(4) as pool:  # one sign-in per viewer, as each has a browser of their own
+        sessions = list(pool.map(lambda _: console.session("vera", PASSWORD), range(max(VIEWERS))))
+    rates = {}
+    for count in VIEWERS:
+        rates[count], served, failed = watch(console, sessions[:count], proxy)
+        NOTES.append(
+            f"{count} viewer(s) for {VIEWING_SECONDS} s: {served} pages and polls served, {failed} failed; "
+            f"{rates[count]:.2f} engine requests/s."
+        )
+    one, many = rates[1], rates[max(VIEWERS)]
+    times = f"**{many / one:.2f}x** one" if one else "one viewer cost the engine no request"
+    report(
+        "Engine API requests/s with 1 / 10 / 50 viewers",
+        " / ".join(f"{rates[c]:.2f}" for c in VIEWERS) + f": {times}",
+        "50 viewers <= 2x one",
+        many <= 2 * max(one, 1 / VIEWING_SECONDS),  # one viewer may cost nothing at all: then 1 request
+    )
+
+
+# --- 4. queue --------------------------------------------------------------------------------------
+
+
+def time_queue(console: ConsoleProcess, session: requests.Session, proxy: EngineProxy) -> None:
+    different = [f"{REGISTRY}/{seed_image(REGISTRY, f'bench/queue{i:02}', 2_000_000)}" for i in range(QUEUE)]
+    same = f"{REGISTRY}/{seed_image(REGISTRY, 'bench/same', 20_000_000)}"
+
+    def submit_all(references: list[str]) -> float:
+        def submit(reference: str) -> str:
+            return post(console, clone(session), "/images/pull/start/", reference=reference)
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(len(references)) as pool:
+            jobs = set(pool.map(submit, references))
+        states = [console.wait_job(session, job) for job in jobs]
+        assert states == ["succeeded"] * len(jobs), states
+        return time.monotonic() - started
+
+    report(f"{QUEUE} different pulls submitted at once: until all have finished", ms(submit_all(different)))
+    start = proxy.count()
+    elapsed = submit_all([same] * QUEUE)
+    pulls = [r for r in proxy.since(start) if "/images/create" in r and "bench/same" in urllib.parse.unquote(r)]
+    report(
+        f"{QUEUE} identical pulls submitted at once: until all have finished; engine pulls",
+        f"{ms(elapsed)}; **{len(pulls)}** engine pull(s)",
+        "1 engine pull",
+        len(pulls) == 1,
+    )
+
+
+# --- the run -----------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    client = docker.from_env(timeout=300)
+    print(f"Building the scale lab ({CONTAINERS} containers, {IMAGES * TAGS_EACH} image tags) ...", flush=True)
+    build_scale_lab(client)
+
+    print("Lists and pulls: a console talking straight to the engine ...", flush=True)
+    console = ConsoleProcess().start()
+    try:
+        admin = console.session()
+        wait_for(watcher_following, "the watcher", timeout=120)
+        time_lists(console, admin, snapshot=True)
+        console.procs["watcher"].terminate()
+        console.procs["watcher"].wait(timeout=30)
+        assert not watcher_following()
+        time_lists(console, admin, snapshot=False)
+        time_pulls(console, admin, client)
+        note_memory(console)
+    finally:
+        console.stop()
+
+    print("Viewers and the queue: a console behind a counting proxy ...", flush=True)
+    proxy = EngineProxy(os.environ["DOCKER_HOST"]).start()
+    console = ConsoleProcess()
+    console.env["DOCKER_HOST"] = proxy.address
+    try:
+        console.start()
+        admin = console.session()
+        wait_for(watcher_following, "the watcher", timeout=120)
+        time_viewers(console, admin, proxy)
+        time_queue(console, admin, proxy)
+        note_memory(console)
+    finally:
+        console.stop()
+        proxy.stop()
+
+    report("Peak RSS of a web worker (gunicorn, 4 threads) during 1-4", f"{PEAKS['web'] / 2**20:.0f} MiB")
+    report("Peak RSS of a Celery worker process during 1-4", f"{PEAKS['worker'] / 2**20:.0f} MiB")
+    write_report()
+
+
+def write_report() -> None:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Made by `make bench` (`tests/bench.py`), which builds a lab of its own (a private dockerd, a local",
+        "registry and Redis) and runs a whole console in it: gunicorn (2 workers, 4 threads each), one Celery",
+        "worker (2 processes) and the watcher, on SQLite. Targets are the issue's; a missed one says so.",
+        "",
+        "## Machine",
+        "",
+        *machine(),
+        "",
+        "## Results",
+        "",
+        "| Measure | Result | Target | |",
+        "| --- | --- | --- | --- |",
+        *(row.markdown() for row in ROWS),
+        "",
+        "## How",
+        "",
+        f"- Lists: {REPEAT} timed requests of each page, each followed by the raw engine call (a plain HTTP GET on"
+        " the engine's socket, body read, not parsed); medians. The console reads the lists from the shared"
+        " snapshot while the watcher runs, and asks the engine itself once the watcher is stopped. A page's time"
+        " is all of it: sign-in and session checks, the list (from Redis or the engine), and every row rendered"
+        " (the lists are not paginated).",
+        f"- Pulls: {PULLS} each way, turn about, after one warm-up pull; the image is removed after each.",
+        f"- Viewers: each simulated viewer signs in, opens the dashboard and the container list (at a random"
+        f" moment in the first {DASHBOARD_POLL} s) and then polls the dashboard's live part every"
+        f" {DASHBOARD_POLL} s with its version token, as its htmx trigger does (the container list has no"
+        f" poll); {VIEWING_SECONDS} s per level. Requests are counted by a proxy on the console's engine socket"
+        " (the watcher's included).",
+        "- Queue: the pulls are form posts sent at once from as many threads; the worker runs two jobs at a time.",
+        "- Memory: VmHWM of each gunicorn worker and each Celery process, read from /proc before each console"
+        " stopped; the largest.",
+        *(f"- {note}" for note in NOTES),
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if not QUICK:
+        OUT.parent.mkdir(exist_ok=True)
+        OUT.write_text(text)
+        print(f"Saved to {OUT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
