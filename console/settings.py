@@ -51,6 +51,10 @@ DOCKER_HOST = os.getenv("DOCKER_HOST", "unix:///var/run/docker.sock")
 ENGINE_NAME = os.getenv("ENGINE_NAME", "local")
 DOCKER_TIMEOUT = envint("DOCKER_TIMEOUT", "30")
 
+# Lists render at most this many rows (the rest are reached by filtering and sorting): rendering,
+# not the engine, is what a 1,000-container list page costs.
+LIST_WINDOW = envint("LIST_WINDOW", "200")
+
 REDIS_URL = os.getenv("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 INSTALLED_APPS = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -71,7 +72,8 @@ def container_list(request: HttpRequest) -> HttpResponse:
     rows = [c for c in containers if (show_all or c.state in engine.RUNNING_STATES) and _matches(c, query)]
     rows.sort(key=SORTS[sort], reverse=descending)
     ctx = {
-        "containers": rows,
+        "containers": rows[: settings.LIST_WINDOW],
+        "matched": len(rows),
         "show_all": show_all,
         "query": query,
         "sort": sort,

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -46,7 +47,8 @@ def image_list(request: HttpRequest) -> HttpResponse:
         for key, label, _ in COLUMNS
     ]
     ctx = {
-        "images": rows,
+        "images": rows[: settings.LIST_WINDOW],
+        "matched": len(rows),
         "error": error,
         "q": query,
         "sort": sort,
