@@ -204,11 +204,28 @@ class Lab:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+        # A test that stops Redis for real starts it again outside our process group, and redis-server
+        # renames its process, so it is asked to shut down on its port.
+        if port_open(self.redis_port):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.redis_port), 2) as s:
+                s.sendall(b"SHUTDOWN NOSAVE\r\n")
+                s.recv(64)
         # dockerd leaves containerd-shims behind when it is killed; end anything still under our root.
         subprocess.run(["pkill", "-f", str(self.root)], capture_output=True)
         subprocess.run(["ip", "link", "delete", self.bridge], capture_output=True)
         subprocess.run(["umount", "-R", str(self.root / "exec")], capture_output=True)
         subprocess.run(["umount", "-R", str(self.root / "data")], capture_output=True)
+
+    def leftovers(self) -> list[str]:
+        """What of the lab still runs: its ports answering, or processes naming its folder."""
+        deadline = time.monotonic() + 10
+        while True:
+            left = [f"port {p}" for p in (self.redis_port, self.registry_port) if port_open(p)]
+            found = subprocess.run(["pgrep", "-f", str(self.root)], capture_output=True, text=True).stdout.split()
+            left += [f"pid {pid}" for pid in found if int(pid) != os.getpid()]
+            if not left or time.monotonic() > deadline:
+                return left
+            time.sleep(0.2)
 
     # --- seed images -------------------------------------------------------------
 
@@ -279,10 +296,15 @@ def main(argv: list[str]) -> int:
             flush=True,
         )
         env = {**os.environ, **lab.env(), "TEST_DATABASE_NAME": str(root / "test.sqlite3")}
-        return subprocess.call(command, env=env)
+        code = subprocess.call(command, env=env)
     finally:
         lab.stop()
         shutil.rmtree(root, ignore_errors=True)
+    # The run must leave nothing of its own behind; a leak fails it.
+    if left := lab.leftovers():
+        print(f"lab: processes left running after the lab stopped: {left}", file=sys.stderr)
+        return 1
+    return code
 
 
 if __name__ == "__main__":
