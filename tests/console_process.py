@@ -13,6 +13,7 @@ from pathlib import Path
 
 import requests
 
+from console.system.management.commands.serve import console_processes
 from tests.lab import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,38 +55,10 @@ class ConsoleProcess:
             DJANGO_SUPERUSER_USERNAME=ADMIN,
             DJANGO_SUPERUSER_PASSWORD=ADMIN_PASSWORD,
         )
-        self._spawn(
-            "worker",
-            [
-                PYTHON,
-                "-m",
-                "celery",
-                "-A",
-                "console",
-                "worker",
-                "--loglevel=INFO",
-                "--concurrency=2",
-                "-Q",
-                "engine.local",
-            ],
-        )
-        self._spawn(
-            "web",
-            [
-                PYTHON,
-                "-m",
-                "gunicorn",
-                "console.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(self.web_workers),
-                "--threads",
-                "4",
-            ],
-        )
-        if self.watcher:
-            self._spawn("watcher", [PYTHON, "manage.py", "watch"])
+        # The same processes `make run` starts (less its Redis: the lab has one).
+        argv = console_processes(PYTHON, "127.0.0.1", self.port, "engine.local", web_workers=self.web_workers)
+        for name in ("worker", "web", "watcher") if self.watcher else ("worker", "web"):
+            self._spawn(name, argv[name])
         wait_for(lambda: requests.get(f"{self.url}/healthz", timeout=2).ok, "the console", timeout=60)
         return self
 

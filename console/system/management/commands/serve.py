@@ -6,11 +6,14 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from urllib.parse import urlparse
 
 import redis
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+MANAGE_PY = Path(__file__).resolve().parents[4] / "manage.py"
 
 
 def redis_answers(url: str) -> bool:
@@ -18,6 +21,40 @@ def redis_answers(url: str) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
+
+
+def console_processes(python: str, host: str, port: int, queue: str, web_workers: int = 2) -> dict[str, list[str]]:
+    """The console's own processes: a Celery worker, the engine's one watcher, and the web server."""
+    return {
+        "worker": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "console",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=2",
+            "-Q",
+            queue,
+        ],
+        # The one watcher of the engine: event stream, shared snapshot, lost jobs, disk use timer.
+        "watcher": [python, str(MANAGE_PY), "watch"],
+        "web": [
+            python,
+            "-m",
+            "gunicorn",
+            "console.wsgi",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(web_workers),
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+        ],
+    }
 
 
 class Command(BaseCommand):
@@ -73,42 +110,8 @@ class Command(BaseCommand):
                     stop()
                     raise CommandError("redis-server did not start.")
                 time.sleep(0.1)
-        procs.append(
-            subprocess.Popen(
-                [
-                    python,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "console",
-                    "worker",
-                    "--loglevel=INFO",
-                    "--concurrency=2",
-                    "-Q",
-                    settings.CELERY_TASK_DEFAULT_QUEUE,
-                ],
-            )
-        )
-        # The one watcher of the engine: event stream, shared snapshot, lost jobs, disk use timer.
-        procs.append(subprocess.Popen([python, str(settings.BASE_DIR / "manage.py"), "watch"]))
-        procs.append(
-            subprocess.Popen(
-                [
-                    python,
-                    "-m",
-                    "gunicorn",
-                    "console.wsgi",
-                    "--bind",
-                    f"{host}:{port}",
-                    "--workers",
-                    "2",
-                    "--threads",
-                    "4",
-                    "--access-logfile",
-                    "-",
-                ],
-            )
-        )
+        for argv in console_processes(python, host, port, settings.CELERY_TASK_DEFAULT_QUEUE).values():
+            procs.append(subprocess.Popen(argv))
         self.stdout.write(
             self.style.SUCCESS(f"\nDocker Console on http://{host}:{port}/ (engine {settings.DOCKER_HOST})")
         )
