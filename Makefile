@@ -1,45 +1,70 @@
 PYTHON ?= python3
+# make run's venv holds the run requirements alone; the tests' venv adds the test tools.
 VENV := .venv
 BIN := $(VENV)/bin
+TEST_VENV := .venv-test
+TBIN := $(TEST_VENV)/bin
 
-.PHONY: run test lint fmt check-deploy clean screenshots bench
+.PHONY: run test lint fmt lock clean screenshots bench newcomer
+
+define make_venv
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12 or newer is needed (found %s)" % sys.version.split()[0])'
+	$(PYTHON) -m venv $(1)
+endef
 
 $(BIN)/python:
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12 or newer is needed (found %s)" % sys.version.split()[0])'
-	$(PYTHON) -m venv $(VENV)
+	$(call make_venv,$(VENV))
+
+$(TBIN)/python:
+	$(call make_venv,$(TEST_VENV))
 
 $(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --require-hashes -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-test: requirements.txt requirements-test.txt | $(BIN)/python
-	$(BIN)/pip install -q -r requirements-test.txt
-	touch $@ $(VENV)/.installed
+$(TEST_VENV)/.installed: requirements.txt requirements-test.txt | $(TBIN)/python
+	$(TBIN)/pip install -q --require-hashes -r requirements-test.txt
+	touch $@
 
 run: $(VENV)/.installed
-	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py serve
 
-test: $(VENV)/.installed-test
-	$(BIN)/python manage.py collectstatic --noinput -v 0
-	$(BIN)/python tests/lab.py run -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+test: $(TEST_VENV)/.installed
+	scripts/system-packages
+	$(TBIN)/python manage.py collectstatic --noinput -v 0
+	$(TBIN)/python tests/lab.py run -- $(TBIN)/python -m pytest $(PYTEST_ARGS)
+
+# The newcomer's path, as CI walks it: make run from the run requirements alone, a first admin,
+# a pull of hello-world through the worker, Ctrl-C, nothing left running.
+newcomer:
+	scripts/system-packages
+	$(PYTHON) tests/lab.py run -- $(PYTHON) tests/newcomer.py
 
 # Real Chromium saves docs/screenshots/*.png of a console doing real work in a fresh lab.
-screenshots: $(VENV)/.installed-test
-	$(BIN)/python tests/lab.py run -- $(BIN)/python tests/screenshots.py
+screenshots: $(TEST_VENV)/.installed
+	$(TBIN)/python tests/lab.py run -- $(TBIN)/python tests/screenshots.py
 
 # Not part of the tests: builds its own scale lab, prints a table and saves it to docs/benchmarks.md.
-bench: $(VENV)/.installed-test
-	$(BIN)/python tests/lab.py run -- $(BIN)/python tests/bench.py
+bench: $(TEST_VENV)/.installed
+	$(TBIN)/python tests/lab.py run -- $(TBIN)/python tests/bench.py
 
-lint: $(VENV)/.installed-test
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+lint: $(TEST_VENV)/.installed
+	$(TBIN)/ruff check .
+	$(TBIN)/ruff format --check .
+	$(TBIN)/python manage.py makemigrations --check --dry-run
 
-fmt: $(VENV)/.installed-test
-	$(BIN)/ruff check --fix .
-	$(BIN)/ruff format .
+fmt: $(TEST_VENV)/.installed
+	$(TBIN)/ruff check --fix .
+	$(TBIN)/ruff format .
+
+# Compile requirements*.in into the pinned, hashed requirements*.txt (pip-tools in a throwaway venv).
+lock:
+	$(PYTHON) -m venv var/lock-venv
+	var/lock-venv/bin/pip install -q pip-tools==7.6.2
+	var/lock-venv/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.txt requirements.in
+	var/lock-venv/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links -o requirements-test.txt requirements-test.in
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(TEST_VENV) var

@@ -213,7 +213,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = JOB_HARD_TIME_LIMIT - 60
 CELERY_TASK_TIME_LIMIT = JOB_HARD_TIME_LIMIT
 # Longer than the longest job, so an unacknowledged job is not handed out twice while it runs.
 # max_retries: with Redis down, asking for a job fails in about 2 s instead of hanging the request.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": JOB_HARD_TIME_LIMIT * 2, "max_retries": 1}
+# The socket time-outs: a Redis that accepts but never answers fails the request too, instead of hanging it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": JOB_HARD_TIME_LIMIT * 2,
+    "max_retries": 1,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A running job's worker writes a heartbeat; one silent this long is marked lost.

@@ -11,7 +11,9 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+import redis
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -57,15 +59,37 @@ def enqueue(who, kind: str, target: str, **params: Any) -> Job:
     def send():
         try:
             result = run_job.apply_async((job.pk,), queue=job.queue, retry=False)
-        except Exception as exc:  # the broker is down: the job must not wait for ever
-            log.warning("could not queue job %s: %s", job.pk, exc)
-            reason = f"Could not queue the job: the task queue (Redis) is unreachable ({exc.__class__.__name__})."
-            end(job, Job.State.FAILED, who, error=reason, only_from=(Job.State.QUEUED,))
+        except Exception as exc:  # the job must not wait for ever, and its error names the real cause
+            log.warning("could not queue job %s: %r", job.pk, exc)
+            end(job, Job.State.FAILED, who, error=queue_failure(exc), only_from=(Job.State.QUEUED,))
             return
         Job.objects.filter(pk=job.pk).update(task_id=result.id)
 
     transaction.on_commit(send)
     return job
+
+
+def queue_failure(exc: BaseException) -> str:
+    """Why a job could not be queued, told apart by its first cause: a missing module, a refusal, a time-out."""
+    broker = urlsplit(settings.CELERY_BROKER_URL)
+    where = f"{broker.hostname or '127.0.0.1'}:{broker.port or 6379}"
+    chain, seen = [], exc
+    while seen is not None and len(chain) < 20:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    for cause in chain:
+        if isinstance(cause, ImportError):
+            return (
+                f"Could not queue the job: the console cannot load its task-queue client ({cause}). "
+                "Install the run requirements again (make run does it from requirements.txt)."
+            )
+    for cause in chain:
+        if isinstance(cause, TimeoutError | redis.TimeoutError):
+            return f"Could not queue the job: the task queue (Redis at {where}) did not answer in time."
+    for cause in chain:
+        if isinstance(cause, ConnectionRefusedError) or "refused" in str(cause).lower():
+            return f"Could not queue the job: the task queue (Redis at {where}) refused the connection. Is it running?"
+    return f"Could not queue the job: the task queue (Redis at {where}) is unreachable ({exc.__class__.__name__}: {exc})."
 
 
 def finish(

@@ -13,6 +13,8 @@ import redis
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from console import engine
+
 MANAGE_PY = Path(__file__).resolve().parents[4] / "manage.py"
 
 
@@ -64,9 +66,25 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.getenv("PORT", "8000")))
         parser.add_argument("--host", default=os.getenv("HOST", "127.0.0.1"))
 
+    def say_which_engine(self) -> None:
+        """First words of `make run`: which engine, and how to point the console elsewhere when none answers."""
+        try:
+            latency = engine.ping()
+        except engine.EngineError as exc:
+            self.stderr.write(
+                f"No Docker engine answers at {settings.DOCKER_HOST}: {exc.message}\n"
+                "The console starts anyway and shows this on every page until the engine answers.\n"
+                "Start Docker Engine there, or point the console at another one, e.g.\n"
+                "  DOCKER_HOST=unix:///run/user/1000/docker.sock make run\n"
+                "  DOCKER_HOST=tcp://127.0.0.1:2375 make run\n"
+            )
+        else:
+            self.stdout.write(f"Docker engine at {settings.DOCKER_HOST} answers ({latency * 1000:.0f} ms).")
+
     def handle(self, *args, port: int, host: str, **options):
         procs: list[subprocess.Popen] = []
         python = sys.executable
+        self.say_which_engine()
 
         def stop(*_):
             for proc in reversed(procs):
