@@ -89,7 +89,8 @@ def queue_failure(exc: BaseException) -> str:
     for cause in chain:
         if isinstance(cause, ConnectionRefusedError) or "refused" in str(cause).lower():
             return f"Could not queue the job: the task queue (Redis at {where}) refused the connection. Is it running?"
-    return f"Could not queue the job: the task queue (Redis at {where}) is unreachable ({exc.__class__.__name__}: {exc})."
+    cause = f"{exc.__class__.__name__}: {exc}"
+    return f"Could not queue the job: the task queue (Redis at {where}) is unreachable ({cause})."
 
 
 def finish(
