@@ -32,17 +32,16 @@ class RoleRequiredMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        from console.accounts.roles import ADMIN, VIEWER, deny, has_role
+        from console.accounts.roles import VIEWER, deny, has_role
 
         match = request.resolver_match
         if not getattr(view_func, "login_required", True) or (match and match.url_name == "logout"):
             return None
         if hasattr(view_func, "required_role"):
             return None  # `role_required` checks it, and records a refusal under the view's own action name
-        needed = ADMIN if match and match.app_name == "admin" else VIEWER
-        if not request.user.is_authenticated or has_role(request.user, needed):
+        if not request.user.is_authenticated or has_role(request.user, VIEWER):
             return None  # anonymous users are sent to the login page by LoginRequiredMiddleware
-        return deny(request, needed, f"page.{match.url_name if match else 'view'}", request.path)
+        return deny(request, VIEWER, f"page.{match.url_name if match else 'view'}", request.path)
 
 
 class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
