@@ -226,3 +226,10 @@ def test_a_bad_idle_time_stops_the_console_with_a_clear_error(value):
     out = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.returncode != 0
     assert f"SESSION_IDLE_SECONDS must be a whole number, not '{value}'" in out.stderr
+
+
+def test_a_bad_trusted_proxy_stops_the_console_with_a_clear_error():
+    env = {**os.environ, "TRUSTED_PROXIES": "10.0.0.1,proxy.example"}
+    out = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "TRUSTED_PROXIES must list addresses or networks" in out.stderr and "'proxy.example'" in out.stderr
