@@ -17,8 +17,8 @@ from console import engine, snapshot
 from console.accounts.roles import ADMIN, has_role
 from console.containers import stats
 from console.containers.actions import SIGNALS
-from console.containers.env import visible_env
 from console.htmx import htmx_partial
+from console.secrets import visible_env
 
 SHOW_ALL = "containers.show_all"  # the session key that remembers the ps / ps -a switch
 COLUMNS = [
