@@ -5,8 +5,9 @@ import uuid
 from django.conf import settings
 from django.contrib.auth import middleware as auth_middleware
 from django.http import HttpResponse
+from django.utils.cache import add_never_cache_headers
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def _trusted(address: str) -> bool:
@@ -54,9 +55,23 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        request.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        # A client's id is kept only when it is plainly an id: anything else would land in the audit trail.
+        request.request_id = incoming if _SAFE_ID.fullmatch(incoming) else uuid.uuid4().hex
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
+        return response
+
+
+class NoStoreMiddleware:
+    """Nothing a signed-in user is shown is kept by a browser or a proxy (static files answer before this)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            add_never_cache_headers(response)
         return response
 
 

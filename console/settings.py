@@ -58,6 +58,10 @@ LIST_WINDOW = envint("LIST_WINDOW", "200")
 
 REDIS_URL = os.getenv("REDIS_URL", "redis://127.0.0.1:6379/0")
 
+# Registries (host:port, comma-separated) on the engine's own loopback or link-local addresses that may be
+# pulled from besides those the engine's configuration names (console/images/registries.py).
+ALLOWED_REGISTRIES = [r.strip() for r in os.getenv("ALLOWED_REGISTRIES", "").split(",") if r.strip()]
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -84,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "console.middleware.NoStoreMiddleware",
     "console.middleware.LoginRequiredMiddleware",
     "console.middleware.RoleRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -9,10 +9,10 @@ from typing import Any
 from django.conf import settings
 
 from console import engine
-from console.containers.env import masked_lines
 from console.images import pulling
 from console.jobs.models import Job
 from console.jobs.runner import JobContext, job_kind
+from console.secrets import mask
 
 KIND = "container.run"
 BATCH_SECONDS = 0.5  # output is written to the job at most this often
@@ -93,4 +93,4 @@ def run_container(ctx: JobContext) -> dict:
         return result
     finally:
         # The engine keeps the environment; the job row keeps no secrets.
-        ctx.update(params={**ctx.params, "spec": {**spec, "environment": masked_lines(spec.get("environment") or [])}})
+        ctx.update(params={**ctx.params, "spec": {**spec, "environment": mask(spec.get("environment") or [])}})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -17,8 +18,8 @@ from console import engine, snapshot
 from console.accounts.roles import ADMIN, has_role
 from console.containers import stats
 from console.containers.actions import SIGNALS
-from console.containers.env import visible_env
 from console.htmx import htmx_partial
+from console.secrets import mask, visible_env
 
 SHOW_ALL = "containers.show_all"  # the session key that remembers the ps / ps -a switch
 COLUMNS = [
@@ -109,9 +110,14 @@ def container_detail(request: HttpRequest, container_id: str) -> HttpResponse:
         container = _inspect(container_id)
     except engine.EngineError as exc:
         return render(request, "containers/detail.html", {"error": exc.message, "container_id": container_id})
+    admin = has_role(request.user, ADMIN)
+    if not admin:
+        # What the container was started with can hold secrets too: --password=…, labels named like one.
+        args, cmd, labels = mask(container.args), mask(container.cmd), mask(container.labels)
+        container = replace(container, args=args, cmd=cmd, entrypoint=mask(container.entrypoint), labels=labels)
     ctx = {
         "c": container,
-        "env": visible_env(container.env, has_role(request.user, ADMIN)),
+        "env": visible_env(container.env, admin),
         "signals": SIGNALS,
     }
     return render(request, "containers/detail.html", ctx)

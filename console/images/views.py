@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -6,14 +8,15 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from console import engine, snapshot
-from console.accounts.roles import ADMIN, OPERATOR, role_required
+from console.accounts.roles import ADMIN, OPERATOR, has_role, role_required
 from console.audit.record import record
 from console.htmx import htmx_partial
 from console.images import credentials
-from console.images.forms import CredentialForm, PullForm, TagForm
+from console.images.forms import REFERENCE_MAX, CredentialForm, PullForm, TagForm
 from console.images.models import RegistryCredential
-from console.images.pulling import KIND, join_or_enqueue_pull
+from console.images.pulling import KIND, PullRefused, join_or_enqueue_pull
 from console.images.removal import preview_removal
+from console.secrets import mask
 
 COLUMNS = [
     ("repository", "Repository", lambda r: r.repository),
@@ -61,7 +64,9 @@ def image_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, ctx)
 
 
-def _detail_page(request: HttpRequest, image_id: str, form: TagForm, status: int = 200) -> HttpResponse:
+def _detail_page(
+    request: HttpRequest, image_id: str, form: TagForm, status: int = 200, move: dict | None = None
+) -> HttpResponse:
     try:
         image = engine.image_detail(image_id)
     except engine.NotFound:
@@ -69,12 +74,25 @@ def _detail_page(request: HttpRequest, image_id: str, form: TagForm, status: int
     except engine.EngineError as exc:
         messages.error(request, exc.message)
         return redirect("image_list")
-    return render(request, "images/detail.html", {"image": image, "tag_form": form}, status=status)
+    if not has_role(request.user, ADMIN):
+        # Build-time environment and labels, and the ENV lines of its history, can hold secrets.
+        history = [replace(h, created_by=mask(h.created_by)) for h in image.history]
+        image = replace(image, env=mask(image.env), labels=mask(image.labels), history=history)
+    ctx = {"image": image, "tag_form": form, "move": move}
+    return render(request, "images/detail.html", ctx, status=status)
 
 
 @require_GET
 def image_detail(request: HttpRequest, image_id: str) -> HttpResponse:
     return _detail_page(request, image_id, TagForm())
+
+
+def _image_holding(reference: str) -> str:
+    """The id of the image that has this name now, or "" when none has."""
+    try:
+        return engine.image_id(reference)
+    except engine.NotFound:
+        return ""
 
 
 @require_POST
@@ -85,12 +103,22 @@ def image_tag(request: HttpRequest, image_id: str) -> HttpResponse:
         return _detail_page(request, image_id, form, status=400)
     ref = form.cleaned_data["target"]
     try:
+        new_id = engine.image_id(image_id)
+        old_id = _image_holding(str(ref))
+        if old_id and old_id != new_id and form.cleaned_data["move"] != old_id:
+            # A tag names one image: tagging moves it, so the Operator says so first, about this very image.
+            move = {"reference": str(ref), "old_id": old_id}
+            return _detail_page(request, image_id, form, status=409, move=move)
         engine.tag_image(image_id, ref.name, ref.tag)
     except engine.EngineError as exc:
         record(request, "image.tag", str(ref), "failed", target_id=image_id, error=exc.message, source=image_id)
         messages.error(request, exc.message)
+        return redirect("image_detail", image_id=image_id)
+    moved = old_id if old_id and old_id != new_id else None
+    record(request, "image.tag", str(ref), "succeeded", target_id=new_id, source=image_id, moved_from=moved)
+    if moved:
+        messages.success(request, f"Moved {ref} from {moved[7:19]} to {new_id[7:19]}.")
     else:
-        record(request, "image.tag", str(ref), "succeeded", target_id=image_id, source=image_id)
         messages.success(request, f"Tagged {image_id[:19]} as {ref}.")
     return redirect("image_detail", image_id=image_id)
 
@@ -116,7 +144,11 @@ def image_pull_start(request: HttpRequest) -> HttpResponse:
         ctx = {"form": form, "registries": _registry_config()}
         return render(request, "images/pull.html", ctx, status=400)
     ref = form.cleaned_data["reference"]
-    job, joined = join_or_enqueue_pull(request, form.data["reference"])
+    try:
+        job, joined = join_or_enqueue_pull(request, form.data["reference"])
+    except PullRefused as exc:
+        form.add_error("reference", str(exc))
+        return render(request, "images/pull.html", {"form": form, "registries": _registry_config()}, status=403)
     if joined:
         messages.info(request, f"{ref} is already being pulled; you joined that pull.")
     elif ref.default_tag:
@@ -127,7 +159,7 @@ def image_pull_start(request: HttpRequest) -> HttpResponse:
 @require_GET
 def image_remove(request: HttpRequest) -> HttpResponse:
     reference = request.GET.get("ref", "").strip()
-    if not reference:
+    if not reference or len(reference) > REFERENCE_MAX:
         raise Http404("Name the image to remove.")
     try:
         preview = preview_removal(reference)
@@ -145,6 +177,9 @@ def image_remove(request: HttpRequest) -> HttpResponse:
 def image_remove_confirm(request: HttpRequest) -> HttpResponse:
     reference = request.POST.get("ref", "")
     force = request.POST.get("force") == "1"
+    if not reference.strip() or len(reference) > REFERENCE_MAX:
+        messages.error(request, f"Name the image to remove: an id or reference of at most {REFERENCE_MAX} characters.")
+        return redirect("image_list")
     try:
         lines = engine.remove_image(reference, force=force)
     except engine.Conflict as exc:

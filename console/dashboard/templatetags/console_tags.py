@@ -34,3 +34,16 @@ def ago(value: datetime | None) -> str:
     if delta.total_seconds() < 60:
         return "Less than a minute ago" if delta.total_seconds() >= 1 else "Less than a second ago"
     return timesince(value, depth=1).replace("\xa0", " ") + " ago"
+
+
+@register.filter
+def error_for(job, user) -> str:
+    """A failed job's error as `user` may read it: the engine's text is for whoever asked and for Admins
+    (it can say what answers on the engine's host); everyone else learns that it failed."""
+    from console.accounts.roles import ADMIN, has_role
+
+    if job.state != "failed" or not job.error:
+        return job.error
+    if user.pk == job.requested_by_id or user.get_username() in job.joined_by or has_role(user, ADMIN):
+        return job.error
+    return "The job failed; its error is shown to whoever asked for it and to Admins."
