@@ -1,7 +1,11 @@
+"""The console's own filters, for every app's templates (`{% load console_tags %}`, registered in settings)."""
+
+import json
 from datetime import datetime
 
 from django import template
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
 register = template.Library()
@@ -23,6 +27,31 @@ def docker_size(value) -> str:
     if "e" in text:
         text = f"{size:.0f}"
     return f"{text}{units[i]}"
+
+
+@register.filter
+def binary_size(value) -> str:
+    """Memory as `docker info` and `docker stats` print it: four significant digits, binary units (1.5MiB, 23.54GiB)."""
+    try:
+        size = float(value)
+    except (TypeError, ValueError):
+        return ""
+    units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    i = 0
+    while size >= 1024 and i < len(units) - 1:
+        size /= 1024
+        i += 1
+    return f"{size:.4g}{units[i]}"
+
+
+_IN_QUOTES = str.maketrans({"&": "\\u0026", "<": "\\u003c", ">": "\\u003e", "'": "\\u0027"})
+
+
+@register.filter
+def hx_vals(live_token: str) -> str:
+    """A live partial's `hx-vals='…'`: JSON, whose strings escape what could end the quoted attribute,
+    so whatever the token holds (filter text) stays one value."""
+    return mark_safe(json.dumps({"v": str(live_token)}).translate(_IN_QUOTES))  # noqa: S308 (escaped above)
 
 
 @register.filter
