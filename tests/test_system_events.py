@@ -64,7 +64,8 @@ def test_the_feed_is_live_and_answers_an_unchanged_poll_with_no_content(
     assert ("container", "create", "feed-made") in wait_until(new_rows, message="the feed to show the create")
 
 
-def test_filter_text_cannot_add_a_value_to_the_feed_poll(viewer_client, hello, clean_snapshot):
+def test_filter_text_cannot_add_a_value_to_the_feed_poll(viewer_client, hello, start_watcher, clean_snapshot):
+    start_watcher().wait_following()  # with the snapshot followed, the poll's token names the filter
     action = '","x":"injected'
     page = viewer_client.get(reverse("system"), {"action": action}).content.decode()
     vals = json.loads(html.unescape(re.search(r"id=\"events-feed\"[^>]*hx-vals='([^']*)'", page).group(1)))

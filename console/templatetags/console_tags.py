@@ -11,37 +11,35 @@ from django.utils.timesince import timesince
 register = template.Library()
 
 
-@register.filter
-def docker_size(value) -> str:
-    """Sizes as the docker CLI prints them: decimal units, three significant digits (13.3kB, 167MB)."""
+def _scaled(value, base: int, units: list[str]) -> tuple[float, str] | None:
+    """`value` in the largest of `units` (each `base` times the last) that keeps it at least 1."""
     try:
         size = float(value)
     except (TypeError, ValueError):
-        return ""
-    units = ["B", "kB", "MB", "GB", "TB", "PB"]
+        return None
     i = 0
-    while size >= 1000 and i < len(units) - 1:
-        size /= 1000
+    while size >= base and i < len(units) - 1:
+        size /= base
         i += 1
+    return size, units[i]
+
+
+@register.filter
+def docker_size(value) -> str:
+    """Sizes as the docker CLI prints them: decimal units, three significant digits (13.3kB, 167MB)."""
+    if (scaled := _scaled(value, 1000, ["B", "kB", "MB", "GB", "TB", "PB"])) is None:
+        return ""
+    size, unit = scaled
     text = f"{size:.3g}"
-    if "e" in text:
-        text = f"{size:.0f}"
-    return f"{text}{units[i]}"
+    return f"{size:.0f}{unit}" if "e" in text else f"{text}{unit}"
 
 
 @register.filter
 def binary_size(value) -> str:
     """Memory as `docker info` and `docker stats` print it: four significant digits, binary units (1.5MiB, 23.54GiB)."""
-    try:
-        size = float(value)
-    except (TypeError, ValueError):
+    if (scaled := _scaled(value, 1024, ["B", "KiB", "MiB", "GiB", "TiB"])) is None:
         return ""
-    units = ["B", "KiB", "MiB", "GiB", "TiB"]
-    i = 0
-    while size >= 1024 and i < len(units) - 1:
-        size /= 1024
-        i += 1
-    return f"{size:.4g}{units[i]}"
+    return f"{scaled[0]:.4g}{scaled[1]}"
 
 
 _IN_QUOTES = str.maketrans({"&": "\\u0026", "<": "\\u003c", ">": "\\u003e", "'": "\\u0027"})
