@@ -76,9 +76,9 @@ class Window:
         return self.first + len(self.rows) - 1
 
 
-def window(rows: list | QuerySet, size: int | None = None) -> Window:
-    """The first `size` (LIST_WINDOW) rows of a list or queryset, and how many match in all."""
-    size = size or settings.LIST_WINDOW
+def window(rows: list | QuerySet) -> Window:
+    """The first LIST_WINDOW rows of a list or queryset, and how many match in all."""
+    size = settings.LIST_WINDOW
     shown = list(rows[:size])
     if len(shown) < size:
         return Window(shown, len(shown))
