@@ -114,6 +114,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "console.context_processors.console",
             ],
+            # The console's own tags, for every app's templates.
+            "libraries": {"console_tags": "console.templatetags.console_tags"},
         },
     },
 ]

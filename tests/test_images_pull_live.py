@@ -45,8 +45,13 @@ def test_it_shows_live_progress_and_cancels_a_running_pull(worker, operator_clie
     assert link.aborted.wait(30), "the engine kept downloading after the pull was cancelled"
     with pytest.raises(docker.errors.ImageNotFound):
         docker.from_env().api.inspect_image(reference)
-    outcomes = list(AuditEvent.objects.filter(job_id=job.pk).order_by("id").values_list("outcome", flat=True))
-    assert outcomes == ["requested", "cancelled"]
+    events = AuditEvent.objects.filter(job_id=job.pk).order_by("id")
+    # The pull's request, the operator's request to cancel it, and the pull's outcome.
+    assert [(e.action, e.outcome, e.actor_name) for e in events] == [
+        ("image.pull", "requested", "otto"),
+        ("job.cancel", "requested", "otto"),
+        ("image.pull", "cancelled", "otto"),
+    ]
 
 
 @pytest.mark.worker

@@ -179,3 +179,14 @@ def test_a_container_paused_from_the_console_is_not_an_outside_change_but_unpaus
     assert len(unpaused) == 1 and unpaused[0].target == "paused-here"
     assert outside_events("container.pause", container.id) == []
     assert AuditEvent.objects.filter(action="container.pause", actor_name="otto", outcome="succeeded").count() == 1
+
+
+def test_a_console_change_makes_the_next_page_list_afresh(
+    transactional_db, clean_snapshot, hello, operator_client, cleanup
+):
+    before = snapshot.generation("images")
+    cleanup.append("console-tagged:3")
+    image_id = docker.from_env().images.get("hello-world").id
+    response = operator_client.post(reverse("image_tag", args=[image_id]), {"target": "console-tagged:3"})
+    assert response.status_code == 302
+    assert snapshot.generation("images") > before

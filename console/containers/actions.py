@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from console import engine
+from console import engine, snapshot
 from console.accounts.roles import ADMIN, OPERATOR, deny, has_role, role_required
 from console.audit.record import record
 from console.containers.forms import NAME, RunForm
@@ -57,28 +57,35 @@ def _on(post, key: str) -> bool:
     return post.get(key, "") in ("1", "on", "true")
 
 
-# action: (its parameters from the form, the engine call, what it did)
-ACTIONS: dict[str, tuple[Callable[[Any], dict], Callable[[str, dict], None], str]] = {
-    "start": (lambda post: {}, lambda ref, p: engine.start_container(ref), "Started"),
-    "stop": (lambda post: {"grace": _grace(post)}, lambda ref, p: engine.stop_container(ref, p["grace"]), "Stopped"),
-    "restart": (
+class Action(NamedTuple):
+    params: Callable[[Any], dict]  # its parameters, from the form
+    call: Callable[[str, dict], None]  # the engine call, on a container id
+    done: str  # what it did, for the message
+
+
+ACTIONS: dict[str, Action] = {
+    "start": Action(lambda post: {}, lambda ref, p: engine.start_container(ref), "Started"),
+    "stop": Action(
+        lambda post: {"grace": _grace(post)}, lambda ref, p: engine.stop_container(ref, p["grace"]), "Stopped"
+    ),
+    "restart": Action(
         lambda post: {"grace": _grace(post)},
         lambda ref, p: engine.restart_container(ref, p["grace"]),
         "Restarted",
     ),
-    "kill": (
+    "kill": Action(
         lambda post: {"signal": _signal(post)},
         lambda ref, p: engine.kill_container(ref, p["signal"]),
         "Signalled",
     ),
-    "pause": (lambda post: {}, lambda ref, p: engine.pause_container(ref), "Paused"),
-    "unpause": (lambda post: {}, lambda ref, p: engine.unpause_container(ref), "Unpaused"),
-    "rename": (
+    "pause": Action(lambda post: {}, lambda ref, p: engine.pause_container(ref), "Paused"),
+    "unpause": Action(lambda post: {}, lambda ref, p: engine.unpause_container(ref), "Unpaused"),
+    "rename": Action(
         lambda post: {"name": _new_name(post)},
         lambda ref, p: engine.rename_container(ref, p["name"]),
         "Renamed",
     ),
-    "remove": (
+    "remove": Action(
         lambda post: {"force": _on(post, "force"), "volumes": _on(post, "volumes")},
         lambda ref, p: engine.remove_container(ref, force=p["force"], volumes=p["volumes"]),
         "Removed",
@@ -95,12 +102,14 @@ def act(request: HttpRequest, action: str, container_id: str, params: dict) -> t
         record(request, audit_action, container_id, "failed", error=exc.message, **params)
         return False, exc.message, ""
     try:
-        ACTIONS[action][1](container.id, params)
+        ACTIONS[action].call(container.id, params)
     except engine.EngineError as exc:
         record(request, audit_action, container.name, "failed", target_id=container.id, error=exc.message, **params)
         return False, f"The engine refused to {action} {container.name}: {exc.message}", container.id
+    finally:
+        snapshot.changed()
     record(request, audit_action, container.name, "succeeded", target_id=container.id, **params)
-    done = ACTIONS[action][2]
+    done = ACTIONS[action].done
     if action == "kill":
         return True, f"Sent {params['signal']} to {container.name}.", container.id
     if action == "rename":
@@ -120,7 +129,7 @@ def action_view(action: str):
     @role_required(OPERATOR, f"container.{action}")
     def view(request: HttpRequest, container_id: str) -> HttpResponse:
         try:
-            params = ACTIONS[action][0](request.POST)
+            params = ACTIONS[action].params(request.POST)
         except BadInput as exc:
             messages.error(request, f"Nothing was done: {exc}")
             return _back(request, container_id)
@@ -143,7 +152,7 @@ def container_bulk(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Nothing was done: select containers, then Start, Stop or Remove.")
         return redirect("container_list")
     try:
-        params = ACTIONS[action][0](request.POST)
+        params = ACTIONS[action].params(request.POST)
     except BadInput as exc:
         messages.error(request, f"Nothing was done: {exc}")
         return redirect("container_list")

@@ -10,8 +10,9 @@ from django.conf import settings
 
 from console import engine
 from console.images import pulling
+from console.jobs.kinds import job_kind
 from console.jobs.models import Job
-from console.jobs.runner import JobContext, job_kind
+from console.jobs.runner import JobContext
 from console.secrets import mask
 
 KIND = "container.run"
@@ -64,7 +65,7 @@ def _start(spec: dict[str, Any], container_id: str, start) -> None:
         raise
 
 
-@job_kind(KIND)
+@job_kind(KIND, progress="containers/_run_live.html")
 def run_container(ctx: JobContext) -> dict:
     spec = ctx.params["spec"]
     try:

@@ -6,7 +6,6 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -19,28 +18,20 @@ from console.accounts.roles import ADMIN, has_role
 from console.containers import stats
 from console.containers.actions import SIGNALS
 from console.htmx import htmx_partial
+from console.listing import Column, sort_of, window
 from console.secrets import mask, visible_env
 
 SHOW_ALL = "containers.show_all"  # the session key that remembers the ps / ps -a switch
-COLUMNS = [
-    ("id", "Container ID"),
-    ("image", "Image"),
-    ("command", "Command"),
-    ("created", "Created"),
-    ("status", "Status"),
-    ("ports", "Ports"),
-    ("names", "Names"),
-]
 _OLDEST = datetime.min.replace(tzinfo=UTC)
-SORTS = {
-    "id": lambda c: c.id,
-    "image": lambda c: c.image.lower(),
-    "command": lambda c: c.command,
-    "created": lambda c: c.created or _OLDEST,
-    "status": lambda c: (c.state, c.status),
-    "ports": lambda c: c.ports,
-    "names": lambda c: c.names.lower(),
-}
+COLUMNS = [
+    Column("id", "Container ID", lambda c: c.id),
+    Column("image", "Image", lambda c: c.image.lower()),
+    Column("command", "Command", lambda c: c.command),
+    Column("created", "Created", lambda c: c.created or _OLDEST, first="desc"),
+    Column("status", "Status", lambda c: (c.state, c.status)),
+    Column("ports", "Ports", lambda c: c.ports),
+    Column("names", "Names", lambda c: c.names.lower()),
+]
 STATES = ["running", "paused", "restarting", "created", "exited", "removing", "dead"]
 LOG_TAILS = [100, 200, 500, 1000]
 LOG_WINDOW = 1000  # lines the page holds (static/containers.js drops older ones); also a poll's most
@@ -62,33 +53,18 @@ def _matches(row: engine.ContainerRow, query: str) -> bool:
 def container_list(request: HttpRequest) -> HttpResponse:
     show_all = _show_all(request)
     query = request.GET.get("q", "").strip()
-    sort = request.GET.get("sort", "")
-    sort = sort if sort in SORTS else "created"
-    descending = request.GET.get("dir", "desc" if sort == "created" else "asc") == "desc"
+    sort = sort_of(request, COLUMNS, "created")
     try:
         containers, error = snapshot.containers(all=True), ""
     except engine.EngineError as exc:
         containers, error = [], exc.message
     counts = Counter(c.state for c in containers)
     rows = [c for c in containers if (show_all or c.state in engine.RUNNING_STATES) and _matches(c, query)]
-    rows.sort(key=SORTS[sort], reverse=descending)
     ctx = {
-        "containers": rows[: settings.LIST_WINDOW],
-        "matched": len(rows),
+        "window": window(sort.apply(rows)),
         "show_all": show_all,
         "query": query,
         "sort": sort,
-        "descending": descending,
-        "columns": [
-            {
-                "key": key,
-                "label": label,
-                "active": key == sort,
-                # A click on the sorted column turns it round; on another, sorts it its natural way.
-                "dir": ("asc" if descending else "desc") if key == sort else ("desc" if key == "created" else "asc"),
-            }
-            for key, label in COLUMNS
-        ],
         "counts": [(state, counts[state]) for state in STATES if counts[state]],
         "total": len(containers),
         "error": error,

@@ -1,6 +1,5 @@
 from dataclasses import replace
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,25 +15,23 @@ from console.images.forms import REFERENCE_MAX, CredentialForm, PullForm, TagFor
 from console.images.models import RegistryCredential
 from console.images.pulling import KIND, PullRefused, join_or_enqueue_pull
 from console.images.removal import preview_removal
+from console.listing import Column, sort_of, window
 from console.secrets import mask
 
 COLUMNS = [
-    ("repository", "Repository", lambda r: r.repository),
-    ("tag", "Tag", lambda r: r.tag),
-    ("id", "Image ID", lambda r: r.short_id),
-    ("created", "Created", lambda r: r.created.timestamp() if r.created else 0),
-    ("size", "Size", lambda r: r.size),
+    Column("repository", "Repository", lambda r: r.repository),
+    Column("tag", "Tag", lambda r: r.tag),
+    Column("id", "Image ID", lambda r: r.short_id),
+    Column("created", "Created", lambda r: r.created.timestamp() if r.created else 0, first="desc"),
+    Column("size", "Size", lambda r: r.size, num=True),
 ]
-SORT_KEYS = {key: fn for key, _, fn in COLUMNS}
 
 
 @require_GET
 @vary_on_headers("HX-Request")
 def image_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
-    sort = request.GET.get("sort", "-created")
-    if sort.lstrip("-") not in SORT_KEYS:
-        sort = "-created"
+    sort = sort_of(request, COLUMNS, "created")
     try:
         images, error = snapshot.images(), ""
     except engine.EngineError as exc:
@@ -43,20 +40,14 @@ def image_list(request: HttpRequest) -> HttpResponse:
     rows = [
         r for r in images if needle in r.repository.lower() or needle in r.tag.lower() or needle in r.short_id.lower()
     ]
-    rows.sort(key=SORT_KEYS[sort.lstrip("-")], reverse=sort.startswith("-"))
     sizes = {r.id: r.size for r in rows}  # two tags of one image take its space once
-    columns = [
-        {"key": key, "label": label, "next": f"-{key}" if sort == key else key, "current": sort.lstrip("-") == key}
-        for key, label, _ in COLUMNS
-    ]
+    shown = window(sort.apply(rows))
     ctx = {
-        "images": rows[: settings.LIST_WINDOW],
-        "matched": len(rows),
+        "images": shown.rows,
+        "window": shown,
         "error": error,
         "q": query,
         "sort": sort,
-        "descending": sort.startswith("-"),
-        "columns": columns,
         "image_count": len(sizes),
         "total_size": sum(sizes.values()),
     }
@@ -110,6 +101,7 @@ def image_tag(request: HttpRequest, image_id: str) -> HttpResponse:
             move = {"reference": str(ref), "old_id": old_id}
             return _detail_page(request, image_id, form, status=409, move=move)
         engine.tag_image(image_id, ref.name, ref.tag)
+        snapshot.changed()
     except engine.EngineError as exc:
         record(request, "image.tag", str(ref), "failed", target_id=image_id, error=exc.message, source=image_id)
         messages.error(request, exc.message)
@@ -182,6 +174,7 @@ def image_remove_confirm(request: HttpRequest) -> HttpResponse:
         return redirect("image_list")
     try:
         lines = engine.remove_image(reference, force=force)
+        snapshot.changed()
     except engine.Conflict as exc:
         record(request, "image.remove", reference, "failed", error=exc.message, force=force)
         try:
@@ -205,6 +198,7 @@ def image_remove_confirm(request: HttpRequest) -> HttpResponse:
 def image_prune(request: HttpRequest) -> HttpResponse:
     try:
         lines, reclaimed = engine.prune_images()
+        snapshot.changed()
     except engine.EngineError as exc:
         record(request, "image.prune", "dangling images", "failed", error=exc.message)
         messages.error(request, exc.message)
