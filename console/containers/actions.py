@@ -159,36 +159,33 @@ def container_exec(request: HttpRequest, container_id: str) -> HttpResponse:
     """Queue a command as a job (it never holds a web thread); refused when the container reaches the host
     and the user is not an Admin."""
     command = request.POST.get("command", "").strip()
-    ctx: dict[str, Any] = {"container_id": container_id, "command": command[:200]}
     try:
         if len(command) > COMMAND_LIMIT:
             raise BadInput(f"The command is {len(command):,} characters long; the limit is {COMMAND_LIMIT:,}.")
         if not shlex.split(command):
             raise BadInput("Enter a command, e.g. ls -l /.")
     except ValueError as exc:  # BadInput, or shlex on unbalanced quotes
-        ctx["exec_error"] = f"Nothing was run: {exc}"
-        return _exec_page(request, ctx, status=400)
+        return _exec_page(request, container_id, error=f"Nothing was run: {exc}", status=400)
     try:
         container = engine.inspect_container(container_id)
         if not container.running:
-            raise engine.EngineError(f"Container {container.name} is not running.", 409)
+            raise engine.EngineError(f"Container {container.name} is not running.")
         dangerous = policy.check(request.user, container.host_config)
     except engine.EngineError as exc:
         record(request, EXEC, container_id, "failed", error=exc.message, command=command)
-        ctx["exec_error"] = exc.message
-        return _exec_page(request, ctx)  # shown in the fragment, as htmx swaps only a 200
+        return _exec_page(request, container_id, error=exc.message)  # a 200: htmx swaps it into the page
     except policy.Refused as exc:
         why = f"Only Admins may run commands in {container.name}, which reaches the host through"
         return _refuse(request, EXEC, why, exc.reasons, container.name)
     job = enqueue(request, EXEC, container.name, container_id=container.id, command=command, dangerous=dangerous)
     if not htmx_partial(request):
         return redirect("job_detail", job_id=job.pk)
-    return _exec_page(request, {**ctx, "container_id": container.id, "job": job})
+    return _exec_page(request, container.id, job=job)
 
 
-def _exec_page(request: HttpRequest, ctx: dict[str, Any], status: int = 200) -> HttpResponse:
+def _exec_page(request: HttpRequest, container_id: str, status: int = 200, **ctx: Any) -> HttpResponse:
     template = "containers/exec.html#result" if htmx_partial(request) else "containers/exec.html"
-    return render(request, template, ctx, status=status)
+    return render(request, template, {"container_id": container_id, **ctx}, status=status)
 
 
 def _refuse(request: HttpRequest, action: str, why: str, reasons: list[str], target: str) -> HttpResponse:

@@ -165,9 +165,14 @@ class Attachment:
 
 
 EXEC_MARK = "CONSOLE_EXEC"  # set in every exec's environment, so its processes can be found and ended
-# The engine cannot end an exec: a second one, as root in the same container, kills every process carrying
-# the first one's mark (its children inherit it). It needs sh and grep in the image.
-END_EXEC = 'for p in /proc/[0-9]*; do grep -qs "$0" "$p/environ" && kill -KILL "${p#/proc/}" 2>/dev/null; done; exit 0'
+# The engine cannot end an exec: a second one, as root in the same container, stops and then kills every process
+# carrying the first one's mark (its children inherit it). In numeric order, so parents are stopped before their
+# children and none can act on a child's death. Needs sh and grep in the image.
+END_EXEC = (
+    "d='[0-9]'; for p in /proc/$d /proc/$d$d /proc/$d$d$d /proc/$d$d$d$d /proc/$d$d$d$d$d /proc/$d$d$d$d$d$d "
+    '/proc/$d$d$d$d$d$d$d; do grep -qs "$0" "$p/environ" && set -- "$@" "${p#/proc/}"; done; '
+    '[ $# -eq 0 ] || { kill -STOP "$@"; kill -KILL "$@"; } 2>/dev/null; exit 0'
+)
 
 
 class Exec:
