@@ -3,6 +3,7 @@ that would reach the host is refused whatever the form was sent; so is an exec i
 
 from __future__ import annotations
 
+import os
 import uuid
 from urllib.parse import urlencode
 
@@ -18,6 +19,7 @@ from console.containers.forms import ADMIN_FIELDS, RunForm
 from console.jobs.models import Job
 from console.jobs.runner import execute
 from tests.containers_lab import lab  # noqa: F401
+from tests.engine_proxy import EngineProxy
 
 FORM_BODY = "application/x-www-form-urlencoded"
 
@@ -63,6 +65,18 @@ def test_three_hundred_volume_lines_are_refused_before_the_engine_is_asked(opera
     response = operator_client.post("/containers/run/", huge)
     assert response.status_code == 400 and "at most 20000 characters" in response.content.decode()
     assert not Job.objects.exists()
+
+
+def test_a_hundred_named_volumes_cost_the_engine_one_question(operator_client, settings):
+    proxy = EngineProxy(os.environ["DOCKER_HOST"]).start()
+    settings.DOCKER_HOST = proxy.address
+    volumes = "\n".join(f"t-many-{i}:/d{i}" for i in range(100))
+    try:
+        data = {"image": "hello-world", "restart_policy": "no", "volumes": volumes}
+        assert operator_client.post("/containers/run/", data).status_code == 302
+    finally:
+        proxy.stop()
+    assert [r.split("/", 2)[-1] for r in proxy.since(0) if "/volumes" in r] == ["volumes"], proxy.since(0)
 
 
 # --- exec: the target container's own settings ---------------------------------------------------
