@@ -62,10 +62,10 @@ def host_reaching(host: dict[str, Any], _seen: frozenset[str] = frozenset()) -> 
     if host.get("Privileged"):
         reasons.append("privileged mode")
     for key, mode in NAMESPACES.items():
-        value = str(host.get(key) or "").strip().lower()
-        if value == "host":
+        value = str(host.get(key) or "").strip()
+        if value.lower() == "host":
             reasons.append(f"the host's {mode} namespace")
-        elif value.startswith("container:"):
+        elif value.lower().startswith("container:"):
             reasons.append(f"the {mode} namespace of container {value[10:]}")
     if str(host.get("CgroupnsMode") or "").strip().lower() == "host" and _cgroupns_default() != "host":
         reasons.append("the host's cgroup namespace")
