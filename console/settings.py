@@ -51,6 +51,8 @@ CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split("
 DOCKER_HOST = os.getenv("DOCKER_HOST", "unix:///var/run/docker.sock")
 ENGINE_NAME = os.getenv("ENGINE_NAME", "local")
 DOCKER_TIMEOUT = envint("DOCKER_TIMEOUT", "30")
+# A command run in a container (exec, a job) is ended after this many seconds.
+EXEC_TIMEOUT = envint("EXEC_TIMEOUT", "300")
 
 # Lists render at most this many rows (the rest are reached by filtering and sorting): rendering,
 # not the engine, is what a 1,000-container list page costs.

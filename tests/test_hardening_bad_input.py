@@ -17,6 +17,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from console import engine, policy
 from console.containers.forms import RunForm
 from console.images.reference import parse
 from console.jobs.models import Job
@@ -191,7 +192,7 @@ def test_the_run_form_queues_only_checked_specs(operator_client, fields):
     spec = queued.get().params["spec"]
     form = RunForm(form_data(spec))
     assert form.is_valid(), form.errors
-    assert not form.admin_only_sent() and not form.host_access()
+    assert not policy.host_reaching(engine.run_config(form.spec())["HostConfig"])
     assert form.spec() == spec
 
 

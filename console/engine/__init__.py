@@ -6,7 +6,15 @@ Each area keeps its calls in its own module; this package's face is the names be
 """
 
 from console.engine.container_logs import log_download, read_logs
-from console.engine.container_run import Attachment, create_container, exec_command, image_present, volume_host_path
+from console.engine.container_run import (
+    Attachment,
+    Exec,
+    OutputPump,
+    create_container,
+    image_present,
+    run_config,
+    volume_host_paths,
+)
 from console.engine.containers import (
     RUNNING_STATES,
     ContainerDetail,
@@ -15,6 +23,7 @@ from console.engine.containers import (
     container_rows,
     container_stats,
     container_top,
+    host_config,
     inspect_container,
     kill_container,
     list_containers,
@@ -47,6 +56,8 @@ from console.engine.system import api_version, disk_usage, ping, raw_listing, sd
 __all__ = [
     "RUNNING_STATES",
     "Attachment",
+    "Exec",
+    "OutputPump",
     "Conflict",
     "ContainerDetail",
     "ContainerRow",
@@ -67,7 +78,7 @@ __all__ = [
     "disk_usage",
     "event_row",
     "event_since",
-    "exec_command",
+    "host_config",
     "image_detail",
     "image_id",
     "image_present",
@@ -89,11 +100,12 @@ __all__ = [
     "remove_image",
     "rename_container",
     "reset_client",
+    "run_config",
     "restart_container",
     "sdk_version",
     "start_container",
     "stop_container",
     "tag_image",
     "unpause_container",
-    "volume_host_path",
+    "volume_host_paths",
 ]
