@@ -105,6 +105,11 @@ def test_an_operator_cannot_exec_into_a_container_with_a_bind_mount(lab, host_di
         assert response.status_code == 403
         assert f"a bind mount of the host path {host_dir}" in response.content.decode()
     assert not Job.objects.exists() and not (host_dir / "f").exists()
+    # The container's page offers the Operator no exec form, and says why.
+    page = operator_client.get(f"/containers/{up.id}/").content.decode()
+    assert 'id="exec-refused"' in page and f"a bind mount of the host path {host_dir}" in page
+    assert f"/containers/{up.id}/exec/" not in page
+    assert f"/containers/{up.id}/exec/" in admin_client.get(f"/containers/{up.id}/").content.decode()
     denied = AuditEvent.objects.filter(action="container.exec", outcome="denied")
     assert denied.count() == 2 and denied.first().params["refused"] == [f"a bind mount of the host path {host_dir}"]
     assert denied.first().target == up.name

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
-from console import engine, snapshot
+from console import engine, policy, snapshot
 from console.accounts.roles import ADMIN, has_role
 from console.containers import stats
 from console.containers.actions import SIGNALS
@@ -95,8 +95,17 @@ def container_detail(request: HttpRequest, container_id: str) -> HttpResponse:
         "c": container,
         "env": visible_env(container.env, admin),
         "signals": SIGNALS,
+        # The exec form is offered only to whom the policy lets in; the POST is checked again all the same.
+        "exec_refused": [] if admin or not container.running else _host_reaching(container),
     }
     return render(request, "containers/detail.html", ctx)
+
+
+def _host_reaching(container: engine.ContainerDetail) -> list[str]:
+    try:
+        return policy.host_reaching(container.host_config)
+    except engine.EngineError as exc:
+        return [f"the engine could not say whether it reaches the host ({exc.message})"]
 
 
 def _number(text: str | None, default: int) -> int:
