@@ -17,9 +17,10 @@ def engine_state(client: docker.DockerClient) -> tuple:
 
 
 def database_state() -> dict:
+    """Every field of every row: a GET that changed a value, not just one that added or removed a row, shows."""
     # Sessions are renewed on every request by design (idle expiry), so they are left out.
     return {
-        model._meta.label: sorted(model.objects.values_list("pk", flat=True))
+        model._meta.label: list(model.objects.order_by("pk").values())
         for model in apps.get_models()
         if model._meta.label != "sessions.Session"
     }
