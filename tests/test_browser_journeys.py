@@ -1,4 +1,4 @@
-"""The main journeys, clicked through in real Chromium with a real Celery worker and the lab engine:
+"""The main journeys, clicked through in real Chromium with the lab engine:
 an Operator pulls, looks, runs, stops, removes and finds it all in the audit trail; a Viewer sees
 everything and can change nothing. The detail pages fit the screen at desktop and phone widths."""
 

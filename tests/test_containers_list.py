@@ -74,6 +74,7 @@ def test_it_sorts_by_any_column_both_ways(lab, viewer_client):
     assert newest_first.index(b.name) < newest_first.index(a.name)
 
 
+@pytest.mark.serial  # counts or compares what the whole engine holds
 def test_it_counts_containers_per_state(lab, viewer_client):
     lab.hello()
     paused = lab.httpd("paused")

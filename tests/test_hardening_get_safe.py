@@ -26,6 +26,7 @@ def database_state() -> dict:
     }
 
 
+@pytest.mark.serial  # counts or compares what the whole engine holds
 @pytest.mark.django_db
 def test_no_get_view_changes_the_engine_or_the_database(admin_client, admin, registry):
     engine = docker.from_env()

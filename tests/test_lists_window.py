@@ -1,8 +1,10 @@
 """Lists render a bounded window of rows; filtering reaches the rest, and the counts stay whole."""
 
 import docker
+import pytest
 
 
+@pytest.mark.serial  # counts or compares what the whole engine holds
 def test_the_image_list_shows_a_window_and_says_how_many_more_match(admin_client, settings, registry):
     engine = docker.from_env()
     engine.images.pull("httpd", tag="2.4")
@@ -18,6 +20,7 @@ def test_the_image_list_shows_a_window_and_says_how_many_more_match(admin_client
     assert page.count("<tr><td>") == 1 and "Showing the first" not in page
 
 
+@pytest.mark.serial  # counts or compares what the whole engine holds
 def test_the_container_list_shows_a_window_and_says_how_many_more_match(admin_client, settings, registry):
     engine = docker.from_env()
     engine.images.pull("hello-world", tag="latest")
