@@ -37,6 +37,7 @@ def console_env(tmp_path):
     return env, f"http://127.0.0.1:{port}"
 
 
+@pytest.mark.serial  # counts or compares what the whole engine holds
 def test_make_run_serves_the_console_and_ctrl_c_stops_it_all(console_env):
     env, base = console_env
     log = open(Path(env["CONSOLE_VAR_DIR"]).parent / "make-run.log", "w+")

@@ -110,6 +110,7 @@ def test_it_does_not_record_a_change_the_console_made_as_an_outside_one(start_wa
     assert [e.target for e in outside_events("image.tag")] == ["shell-tagged:2"]
 
 
+@pytest.mark.serial  # any change on the engine changes the dashboard
 def test_the_dashboard_answers_an_unchanged_poll_with_no_content(start_watcher, hello, admin_client, cleanup):
     watcher = start_watcher()
     watcher.wait_following()

@@ -60,6 +60,7 @@ def watch(viewers: int, user, proxy: EngineProxy) -> tuple[list[str], int]:
     return proxy.since(start), sum(served)
 
 
+@pytest.mark.serial  # another test's engine traffic would reach its watcher through the counting proxy
 def test_twenty_viewers_cost_the_engine_no_more_than_twice_what_one_does(
     start_watcher, counting_engine, viewer, registry
 ):
