@@ -27,11 +27,13 @@ JOBS ?= 2
 PYTEST := $(BIN)/python -m pytest
 LAB := LAB_DATABASE=$(DB) $(BIN)/python tests/lab.py run --
 
-# One lab, two passes: in parallel everything that leaves the lab's engine and Redis running, then alone
-# the tests that stop them. Exit 5 is a pass that selected nothing (a PYTEST_ARGS subset).
+# One lab, two passes: in parallel everything that can share the lab's engine and Redis, then alone the
+# tests that need them to themselves (marker serial). Exit 5 is a pass that selected nothing (a subset);
+# PYTEST_ARGS reaches the passes through the environment, so its quotes hold (-k 'a or b').
+export PYTEST_ARGS
 test: $(VENV)/.installed-test
 	$(BIN)/python manage.py collectstatic --noinput -v 0
-	$(LAB) sh -c '$(PYTEST) -n $(JOBS) -m "not serial" $(PYTEST_ARGS); a=$$?; $(PYTEST) -m serial $(PYTEST_ARGS); b=$$?; \
+	$(LAB) sh -c 'eval "$(PYTEST) -n $(JOBS) -m \"not serial\" $$PYTEST_ARGS"; a=$$?; eval "$(PYTEST) -m serial $$PYTEST_ARGS"; b=$$?; \
 		[ $$a = 5 ] && a=0; [ $$b = 5 ] && b=0; exit $$((a | b))'
 
 test-postgres:
