@@ -4,7 +4,6 @@ username down, each failure, lock-out and refusal is recorded, and sessions end 
 import os
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from ipaddress import ip_network
 
@@ -14,6 +13,7 @@ from django.conf import settings
 from django.db.models import F
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from console.audit.models import AuditEvent
 from tests.conftest import PASSWORD, ROOT
@@ -191,14 +191,15 @@ def test_sign_in_and_sign_out_are_recorded(viewer):
     assert events[0].user_agent == "Firefox/140" and events[0].actor_id == viewer.pk
 
 
-def test_a_session_ends_after_the_idle_time_but_not_while_in_use(viewer, settings):
+def test_a_session_ends_after_the_idle_time_but_not_while_in_use(viewer, settings, time_machine):
     settings.SESSION_COOKIE_AGE = 2
+    time_machine.move_to(timezone.now(), tick=False)  # the clock moves only when the test moves it
     busy, idle = Client(), Client()
     for client in (busy, idle):
         assert _signed_in(client.post(reverse("login"), {"username": "vera", "password": PASSWORD}))
     # Each request renews the session: used every second, it outlives the idle time.
     for _ in range(3):
-        time.sleep(1)
+        time_machine.shift(1)
         assert busy.get(reverse("system")).status_code == 200
     response = idle.get(reverse("system"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))

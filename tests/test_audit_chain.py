@@ -14,12 +14,12 @@ from django.utils import timezone
 
 from console.audit.models import AuditEvent, ChainHead
 from console.audit.record import record, verify
-from tests.conftest import ROOT
+from tests.conftest import ROOT, database_url
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     """Run manage.py in its own process against the test database (its data must be committed)."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}", **env}
+    env = {**os.environ, "DATABASE_URL": database_url(), **env}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
     )
@@ -107,14 +107,13 @@ for i in range(25):
 def test_concurrent_writers_in_separate_processes_never_fork_the_chain(transactional_db, tmp_path: Path):
     before = record("ada", "user.login", "ada", "succeeded")
     go = tmp_path / "go"
-    db = f"sqlite:///{connection.settings_dict['NAME']}"
     writers = [
         subprocess.Popen(
             [sys.executable, "manage.py", "shell", "--no-imports", "-c", WRITER],
             cwd=ROOT,
             env={
                 **os.environ,
-                "DATABASE_URL": db,
+                "DATABASE_URL": database_url(),
                 "WRITER": f"w{n}",
                 "READY": str(tmp_path / f"ready{n}"),
                 "GO": str(go),

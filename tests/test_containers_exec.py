@@ -3,10 +3,9 @@
 from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from console.jobs.runner import execute
-from tests.containers_lab import lab  # noqa: F401
 
 
-def test_it_shows_the_output_of_both_streams_and_the_exit_code(lab, operator_client):  # noqa: F811
+def test_it_shows_the_output_of_both_streams_and_the_exit_code(lab, operator_client):
     up = lab.httpd()
     command = "sh -c 'echo from-stdout; echo from-stderr >&2; exit 3'"
     response = operator_client.post(f"/containers/{up.id}/exec/", {"command": command}, headers={"HX-Request": "true"})
@@ -26,7 +25,7 @@ def test_it_shows_the_output_of_both_streams_and_the_exit_code(lab, operator_cli
     assert (done.outcome, done.target, done.target_id) == ("succeeded", up.name, up.id)
 
 
-def test_a_full_page_answer_without_htmx_is_the_job_page(lab, operator_client):  # noqa: F811
+def test_a_full_page_answer_without_htmx_is_the_job_page(lab, operator_client):
     up = lab.httpd()
     response = operator_client.post(f"/containers/{up.id}/exec/", {"command": "cat /www/index.html"})
     job = Job.objects.get(kind="container.exec")
@@ -36,7 +35,7 @@ def test_a_full_page_answer_without_htmx_is_the_job_page(lab, operator_client): 
     assert 'id="exec-exit">0<' in page and "&lt;h1&gt;It works!&lt;/h1&gt;" in page
 
 
-def test_a_stopped_container_or_a_missing_command_is_refused(lab, operator_client):  # noqa: F811
+def test_a_stopped_container_or_a_missing_command_is_refused(lab, operator_client):
     exited = lab.hello()
     page = operator_client.post(f"/containers/{exited.id}/exec/", {"command": "ls"}).content.decode()
     assert "is not running" in page

@@ -6,7 +6,6 @@ import pytest
 from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from tests.conftest import wait_until
-from tests.containers_lab import lab  # noqa: F401
 
 CRAFTED = [
     {"privileged": "on"},
@@ -25,12 +24,12 @@ CRAFTED = [
 ]
 
 
-def containers_named(lab, name: str) -> list:  # noqa: F811
+def containers_named(lab, name: str) -> list:
     return lab.client.containers.list(all=True, filters={"name": name})
 
 
 @pytest.mark.parametrize("fields", CRAFTED, ids=lambda f: "-".join(f"{k}={v}" for k, v in f.items())[:60])
-def test_an_operator_sending_a_dangerous_option_is_refused_and_nothing_reaches_the_engine(lab, operator_client, fields):  # noqa: F811
+def test_an_operator_sending_a_dangerous_option_is_refused_and_nothing_reaches_the_engine(lab, operator_client, fields):
     name = lab.name("danger")
     data = {"image": "hello-world", "name": name, "restart_policy": "no", "follow": "on", **fields}
     response = operator_client.post("/containers/run/", data)
@@ -44,7 +43,7 @@ def test_an_operator_sending_a_dangerous_option_is_refused_and_nothing_reaches_t
     assert event.params["refused"]
 
 
-def test_a_named_volume_whose_driver_options_bind_a_host_path_is_refused_to_operators(lab, operator_client):  # noqa: F811
+def test_a_named_volume_whose_driver_options_bind_a_host_path_is_refused_to_operators(lab, operator_client):
     volume = lab.client.volumes.create(lab.name("bindvol"), driver_opts={"type": "none", "o": "bind", "device": "/tmp"})
     try:
         name = lab.name("viavolume")
@@ -67,8 +66,7 @@ def finished(job: Job) -> Job:
     return job
 
 
-@pytest.mark.worker
-def test_an_admin_may_use_them_and_that_is_recorded(worker, lab, admin_client):  # noqa: F811
+def test_an_admin_may_use_them_and_that_is_recorded(job_runner, lab, admin_client):
     name = lab.name("admin")
     data = {
         "image": "hello-world",
@@ -100,8 +98,7 @@ def test_an_admin_may_use_them_and_that_is_recorded(worker, lab, admin_client): 
     assert requested.params["spec"]["cap_add"] == ["NET_ADMIN"]
 
 
-@pytest.mark.worker
-def test_an_admin_may_ask_for_a_privileged_container(worker, lab, admin_client):  # noqa: F811
+def test_an_admin_may_ask_for_a_privileged_container(job_runner, lab, admin_client):
     name = lab.name("privileged")
     data = {"image": "hello-world", "name": name, "restart_policy": "no", "privileged": "on"}
     assert admin_client.post("/containers/run/", data).status_code == 302

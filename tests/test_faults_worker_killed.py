@@ -8,13 +8,11 @@ import signal
 from collections import Counter
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from tests.conftest import Worker, wait_until
-from tests.images_registries import slow_reference_fixture  # noqa: F401  (a fixture)
 
 pytest_plugins = ["tests.watcher_process"]
 LOST_AFTER = 3
@@ -47,7 +45,7 @@ def test_a_pull_whose_worker_is_killed_ends_as_worker_lost_once(worker, start_wa
     assert outcomes == {"requested": 1, "failed": 1}
 
     # A new worker neither revives the lost job nor records it again; pulling the image again works.
-    again_worker = Worker(connection.settings_dict["NAME"])
+    again_worker = Worker()
     try:
         assert operator_client.post(reverse("image_pull_start"), {"reference": reference}).status_code == 302
         again = Job.objects.exclude(pk=job.pk).get(kind="image.pull")

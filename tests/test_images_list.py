@@ -1,5 +1,8 @@
 """The image list (`docker images`), its filter and sort, an image's details, and the pull form."""
 
+import re
+from datetime import datetime, timedelta
+
 import docker
 import pytest
 from django.urls import reverse
@@ -16,8 +19,10 @@ def hello(registry) -> str:
     return client.api.inspect_image("hello-world:latest")["Id"]
 
 
-def test_it_lists_images_as_docker_images_does(viewer_client, hello):
+def test_it_lists_images_as_docker_images_does(viewer_client, hello, time_machine):
     dangling = import_image(size=1500)
+    created = datetime.fromisoformat(docker.from_env().api.inspect_image(hello)["Created"])
+    time_machine.move_to(created + timedelta(minutes=50, seconds=20), tick=False)  # so its age is known
     response = viewer_client.get(reverse("image_list"))
     page = response.content.decode()
     rows = {(r.repository, r.tag): r for r in response.context["images"]}
@@ -27,7 +32,8 @@ def test_it_lists_images_as_docker_images_does(viewer_client, hello):
     assert "&lt;none&gt;" in page
     size = docker.from_env().api.inspect_image(hello)["Size"]
     assert f"{size / 1e6:.3g}MB" in page  # the CLI's decimal units
-    assert "Less than a" in page or " ago" in page
+    created_cell = f'<td title="{row.created.isoformat()}">50 minutes ago</td>'  # as `docker images` says it
+    assert re.search(rf"<code>{row.short_id}</code></td>\s*{re.escape(created_cell)}", page)
     count = len({r.id for r in response.context["images"]})
     assert f"{count} image{'s' if count != 1 else ''} (" in page
 

@@ -3,6 +3,7 @@
 import re
 
 import docker
+import pytest
 
 from console.audit.record import record
 from console.jobs.models import Job
@@ -10,6 +11,7 @@ from console.jobs.models import Job
 pytest_plugins = ["tests.watcher_process"]
 
 
+@pytest.mark.serial  # counts or compares what the whole engine holds
 def test_the_image_list_shows_a_window_and_says_how_many_more_match(admin_client, settings, registry):
     engine = docker.from_env()
     engine.images.pull("httpd", tag="2.4")
@@ -26,6 +28,7 @@ def test_the_image_list_shows_a_window_and_says_how_many_more_match(admin_client
     assert page.count("<tr><td>") == 1 and "Showing the first" not in page
 
 
+@pytest.mark.serial  # counts or compares what the whole engine holds
 def test_the_container_list_shows_a_window_and_says_how_many_more_match(admin_client, settings, registry):
     engine = docker.from_env()
     engine.images.pull("hello-world", tag="latest")

@@ -13,7 +13,6 @@ from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from console.jobs.runner import execute
 from tests.conftest import wait_until
-from tests.containers_lab import lab  # noqa: F401
 
 TIMEOUT = 120  # a safety net for a hung server, not a measure: the old exec answered after 30 s
 
@@ -22,7 +21,7 @@ def sleeps(container) -> list[list[str]]:
     return [p for p in container.top()["Processes"] if "sleep" in " ".join(p)]
 
 
-def test_a_command_over_the_length_limit_is_refused_and_nothing_runs(lab, operator_client):  # noqa: F811
+def test_a_command_over_the_length_limit_is_refused_and_nothing_runs(lab, operator_client):
     up = lab.httpd()
     too_long = "echo " + "x" * 4092  # 4,097 characters
     for headers in ({}, {"HX-Request": "true"}):
@@ -34,7 +33,7 @@ def test_a_command_over_the_length_limit_is_refused_and_nothing_runs(lab, operat
     assert response.status_code == 302 and Job.objects.get().params["command"] == too_long[:4096]
 
 
-def test_a_command_past_the_time_limit_is_ended_and_the_job_says_so(lab, operator_client, settings):  # noqa: F811
+def test_a_command_past_the_time_limit_is_ended_and_the_job_says_so(lab, operator_client, settings):
     settings.EXEC_TIMEOUT = 2
     up = lab.httpd()
     command = "sh -c 'echo started; sleep 600; echo never'"
@@ -50,7 +49,7 @@ def test_a_command_past_the_time_limit_is_ended_and_the_job_says_so(lab, operato
     assert AuditEvent.objects.filter(job_id=job.pk).latest("id").outcome == "failed"
 
 
-def test_a_cancelled_command_is_ended(lab, operator_client):  # noqa: F811
+def test_a_cancelled_command_is_ended(lab, operator_client):
     up = lab.httpd()
     operator_client.post(f"/containers/{up.id}/exec/", {"command": "sleep 600"})
     job = Job.objects.get(kind="container.exec")
@@ -62,7 +61,7 @@ def test_a_cancelled_command_is_ended(lab, operator_client):  # noqa: F811
 
 
 @pytest.mark.worker
-def test_long_commands_do_not_hold_the_web_process(worker, lab, live_server, operator):  # noqa: F811
+def test_long_commands_do_not_hold_the_web_process(worker, lab, live_server, operator):
     """Eight `sleep 600` at once (the attack that took every web thread): each is answered at once, queued as a job,
     and the health check and a page answer while they run."""
     up = lab.httpd("long")

@@ -18,13 +18,12 @@ from console.audit.models import AuditEvent
 from console.containers.forms import ADMIN_FIELDS, RunForm
 from console.jobs.models import Job
 from console.jobs.runner import execute
-from tests.containers_lab import lab  # noqa: F401
 from tests.engine_proxy import EngineProxy
 
 FORM_BODY = "application/x-www-form-urlencoded"
 
 
-def containers_named(lab, name: str) -> list:  # noqa: F811
+def containers_named(lab, name: str) -> list:
     return lab.client.containers.list(all=True, filters={"name": name})
 
 
@@ -36,7 +35,7 @@ NOT_PRIVILEGED = ["false", "False", ""]
 
 
 @pytest.mark.parametrize("value", PRIVILEGED, ids=repr)
-def test_an_operators_privileged_run_is_refused_whatever_the_value_says(lab, operator_client, value):  # noqa: F811
+def test_an_operators_privileged_run_is_refused_whatever_the_value_says(lab, operator_client, value):
     name = lab.name("priv")
     data = {"image": "hello-world", "name": name, "restart_policy": "no", "privileged": value}
     response = operator_client.post("/containers/run/", data)
@@ -98,7 +97,7 @@ def bind_volume():
     volume.remove(force=True)
 
 
-def test_an_operator_cannot_exec_into_a_container_with_a_bind_mount(lab, host_dir, operator_client, admin_client):  # noqa: F811
+def test_an_operator_cannot_exec_into_a_container_with_a_bind_mount(lab, host_dir, operator_client, admin_client):
     up = lab.httpd("bound", volumes={str(host_dir): {"bind": "/hostdir", "mode": "rw"}})
     for command in ("cat /hostdir/marker", "sh -c 'echo x > /hostdir/f'"):
         response = operator_client.post(f"/containers/{up.id}/exec/", {"command": command})
@@ -129,7 +128,7 @@ def test_an_operator_cannot_exec_into_a_container_with_a_bind_mount(lab, host_di
 @pytest.mark.parametrize("how", ["pid_mode", "cap_add", "bind_volume", "volumes_from", "network_mode", "socket"])
 def test_an_operator_cannot_exec_into_a_container_that_reaches_the_host_otherwise(
     bind_volume,  # first: removed after the containers using it
-    lab,  # noqa: F811
+    lab,
     operator_client,
     host_dir,
     how,

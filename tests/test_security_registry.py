@@ -5,8 +5,6 @@ import docker
 import pytest
 from django.urls import reverse
 
-import console.containers.job_kinds  # noqa: F401  (registers container.run for jobs run in this process)
-import console.images.job_kinds  # noqa: F401  (registers image.pull for jobs run in this process)
 from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from console.jobs.runner import execute

@@ -10,7 +10,6 @@ import pytest
 from console.audit.models import AuditEvent
 from console.audit.record import record
 from console.secrets import detect, mask
-from tests.containers_lab import lab  # noqa: F401
 from tests.images_registries import forget
 
 PEM = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----"
@@ -52,7 +51,7 @@ def test_it_leaves_ordinary_values(value):
 
 
 def test_a_viewer_sees_no_secret_of_a_containers_environment_and_an_admin_sees_them(
-    lab,  # noqa: F811
+    lab,
     viewer_client,
     operator_client,
     admin_client,

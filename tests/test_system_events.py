@@ -46,6 +46,7 @@ def test_the_feed_shows_what_happened_on_the_engine_filtered_by_type_and_action(
     assert rows(viewer_client.get(reverse("system"), {"action": "no-such-action"}).content.decode()) == []
 
 
+@pytest.mark.serial  # any container event on the engine changes the feed
 def test_the_feed_is_live_and_answers_an_unchanged_poll_with_no_content(
     viewer_client, hello, start_watcher, clean_snapshot
 ):
