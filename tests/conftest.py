@@ -11,7 +11,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -201,11 +200,11 @@ class InProcessJobs:
     def __init__(self):
         self.threads: list[threading.Thread] = []
 
-    def apply_async(self, args, **options):
-        thread = threading.Thread(target=self._run, args=args, daemon=True)
+    def send(self, job_id: int, queue: str) -> str:
+        thread = threading.Thread(target=self._run, args=(job_id,), daemon=True)
         thread.start()
         self.threads.append(thread)
-        return SimpleNamespace(id=f"in-process-{args[0]}")
+        return f"in-process-{job_id}"
 
     @staticmethod
     def _run(job_id: int) -> None:
@@ -225,7 +224,7 @@ def job_runner(transactional_db, monkeypatch):
     from console.jobs.models import Job
 
     runner = InProcessJobs()
-    monkeypatch.setattr("console.jobs.tasks.run_job", runner)
+    monkeypatch.setattr("console.jobs.runner.send_to_worker", runner.send)
     yield runner
     Job.objects.filter(state=Job.State.RUNNING).update(cancel_requested=True)
     for thread in runner.threads:

@@ -49,15 +49,20 @@ def enqueue(who, kind: str, target: str, **params: Any) -> Job:
 
     def send():
         try:
-            result = current_app.send_task(RUN_JOB, args=(job.pk,), queue=job.queue, retry=False)
+            task_id = send_to_worker(job.pk, job.queue)
         except Exception as exc:  # the job must not wait for ever, and its error names the real cause
             log.warning("could not queue job %s: %r", job.pk, exc)
             end(job, Job.State.FAILED, who, error=queue_failure(exc), only_from=(Job.State.QUEUED,))
             return
-        Job.objects.filter(pk=job.pk).update(task_id=result.id)
+        Job.objects.filter(pk=job.pk).update(task_id=task_id)
 
     transaction.on_commit(send)
     return job
+
+
+def send_to_worker(job_id: int, queue: str) -> str:
+    """Hand a job's id to the workers of its queue (by task name: no import of the task); the task's id."""
+    return current_app.send_task(RUN_JOB, args=(job_id,), queue=queue, retry=False).id
 
 
 def queue_failure(exc: BaseException) -> str:
