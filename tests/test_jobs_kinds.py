@@ -18,4 +18,9 @@ def fresh_console():
 def test_the_kind_filter_of_a_fresh_web_process_lists_every_kind(fresh_console):
     page = fresh_console.session().get(f"{fresh_console.url}/jobs/", timeout=10).text
     select = re.search(r'<select name="kind">(.*?)</select>', page, re.S).group(1)
-    assert re.findall(r'<option value="([^"]+)"', select) == ["container.exec", "container.run", "image.pull", "system.df"]
+    assert re.findall(r'<option value="([^"]+)"', select) == [
+        "container.exec",
+        "container.run",
+        "image.pull",
+        "system.df",
+    ]
