@@ -55,14 +55,13 @@ def test_an_admin_setting_allows_a_registry_on_the_engines_host(operator_client,
     assert response.status_code == 302 and Job.objects.get().target == f"{host}/x:1"
 
 
-def test_a_run_that_would_pull_from_the_engines_own_host_fails_before_the_engine_is_asked(operator_client):
+def test_a_run_that_would_pull_from_the_engines_own_host_is_refused_before_anything_is_queued(operator_client):
     reference = f"127.0.0.1:{free_port()}/x:1"
     response = operator_client.post("/containers/run/", {"image": reference, "restart_policy": "no"})
-    assert response.status_code == 302
-    job = Job.objects.get(kind="container.run")
-    execute(job.pk)
-    job.refresh_from_db()
-    assert job.state == "failed" and REFUSED in job.error
+    assert response.status_code == 403 and REFUSED in response.content.decode()
+    assert not Job.objects.exists()
+    denied = AuditEvent.objects.get(action="container.run")
+    assert (denied.outcome, denied.target) == ("denied", reference) and REFUSED in denied.error
 
 
 @pytest.fixture
@@ -97,7 +96,16 @@ def test_a_failed_jobs_engine_error_is_shown_only_to_whoever_asked_and_to_admins
             assert ("could not be reached from the engine" in page) is sees, url
             assert 'class="badge state-failed"' in page
             if not sees:
-                assert "its error is shown to whoever asked for it and to Admins" in page
+                assert "error is shown to whoever asked for the job and to Admins" in page
+        # The audit trail and its exports keep to the same rule.
+        for url in (
+            reverse("audit_list"),
+            reverse("audit_export", args=["csv"]),
+            reverse("audit_export", args=["jsonl"]),
+        ):
+            response = client.get(url)
+            text = b"".join(response.streaming_content) if response.streaming else response.content
+            assert ("could not be reached from the engine" in text.decode()) is sees, url
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -36,6 +36,22 @@ def role_of(user: AbstractBaseUser) -> str | None:
 
 def has_role(user: AbstractBaseUser, needed: str) -> bool:
     return _RANK[role_of(user)] >= _RANK[needed]
+
+
+HIDDEN_ERROR = "The engine's error is shown to whoever asked for the job and to Admins."
+
+
+def reads_engine_errors(user: AbstractBaseUser, asked_by: Iterable[str]) -> bool:
+    """The engine's words about a job (they can tell what answers on the engine's host) are for whoever
+    asked for it and for Admins: on job pages, in the audit trail and in its exports."""
+    return has_role(user, ADMIN) or user.get_username() in set(asked_by)
+
+
+def engine_error_as_read_by(user: AbstractBaseUser, event) -> str:
+    """An audit event's error as `user` may read it: a job's engine error under the job page's rule."""
+    if not event.error or event.job_id is None or reads_engine_errors(user, [event.actor_name]):
+        return event.error
+    return HIDDEN_ERROR
 
 
 def deny(request: HttpRequest, needed: str, action: str, target: str = "", **params) -> HttpResponse:

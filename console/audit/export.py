@@ -32,9 +32,12 @@ FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; cha
 _FORMULA = ("=", "+", "-", "@")
 
 
-def as_dict(event: AuditEvent) -> dict:
+def as_dict(event: AuditEvent, error_as_read=None) -> dict:
+    """The event's fields; `error_as_read(event)` gives its error as the reader may read it."""
     row = {name: getattr(event, name) for name in FIELDS}
     row["created"] = event.created.isoformat(timespec="microseconds")
+    if error_as_read is not None:
+        row["error"] = error_as_read(event)
     return row
 
 
@@ -54,19 +57,19 @@ class _Line:
         return line
 
 
-def csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
+def csv_lines(events: Iterable[AuditEvent], error_as_read=None) -> Iterator[str]:
     writer = csv.writer(_Line())
     yield writer.writerow(FIELDS)
     for event in events:
-        yield writer.writerow([_cell(v) for v in as_dict(event).values()])
+        yield writer.writerow([_cell(v) for v in as_dict(event, error_as_read).values()])
 
 
-def jsonl_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
+def jsonl_lines(events: Iterable[AuditEvent], error_as_read=None) -> Iterator[str]:
     for event in events:
-        yield json.dumps(as_dict(event), ensure_ascii=False) + "\n"
+        yield json.dumps(as_dict(event, error_as_read), ensure_ascii=False) + "\n"
 
 
-def export(fmt: str, events: QuerySet[AuditEvent]) -> Iterator[str]:
+def export(fmt: str, events: QuerySet[AuditEvent], error_as_read=None) -> Iterator[str]:
     """Stream the events, oldest first, in `fmt` ("csv" or "jsonl")."""
     rows = events.order_by("id").iterator(chunk_size=2000)
-    return csv_lines(rows) if fmt == "csv" else jsonl_lines(rows)
+    return csv_lines(rows, error_as_read) if fmt == "csv" else jsonl_lines(rows, error_as_read)

@@ -1,8 +1,11 @@
+from functools import partial
+
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from console.accounts.roles import engine_error_as_read_by
 from console.audit.export import FORMATS, export
 from console.audit.forms import AuditFilterForm
 from console.audit.models import AuditEvent
@@ -33,6 +36,9 @@ def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return HttpResponseBadRequest(f"Bad filter: {form.problems()}", content_type="text/plain; charset=utf-8")
-    response = StreamingHttpResponse(export(fmt, form.filter(AuditEvent.objects.all())), content_type=FORMATS[fmt])
+    response = StreamingHttpResponse(
+        export(fmt, form.filter(AuditEvent.objects.all()), partial(engine_error_as_read_by, request.user)),
+        content_type=FORMATS[fmt],
+    )
     response["Content-Disposition"] = f'attachment; filename="audit-{timezone.now():%Y%m%dT%H%M%SZ}.{fmt}"'
     return response

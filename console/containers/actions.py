@@ -20,6 +20,8 @@ from console.containers.forms import COMMAND_LIMIT, NAME, RunForm
 from console.containers.job_kinds import EXEC
 from console.containers.job_kinds import KIND as RUN
 from console.htmx import htmx_partial
+from console.images import registries
+from console.images.reference import parse
 from console.jobs.runner import enqueue
 
 SIGNALS = ["SIGKILL", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"]
@@ -213,6 +215,11 @@ def container_run(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "containers/run.html", {"form": form, "admin": admin}, status=400)
     spec = form.spec()
+    # The registry rule of pulls holds for the image a run may pull: refused here, before anything is queued.
+    if reason := registries.refusal(parse(spec["image"])):
+        record(request, RUN, spec["image"], "denied", error=reason)
+        form.add_error("image", reason)
+        return render(request, "containers/run.html", {"form": form, "admin": admin}, status=403)
     # Decided on the request the engine will be sent, built by the same code the job uses.
     try:
         dangerous = policy.check(request.user, engine.run_config(spec)["HostConfig"])

@@ -65,12 +65,16 @@ def ago(value: datetime | None) -> str:
 
 @register.filter
 def error_for(job, user) -> str:
-    """A failed job's error as `user` may read it: the engine's text is for whoever asked and for Admins
-    (it can say what answers on the engine's host); everyone else learns that it failed."""
-    from console.accounts.roles import ADMIN, has_role
+    """A failed job's error as `user` may read it; everyone else learns that it failed."""
+    from console.accounts.roles import HIDDEN_ERROR, reads_engine_errors
 
     if job.state != "failed" or not job.error:
         return job.error
-    if user.pk == job.requested_by_id or user.get_username() in job.joined_by or has_role(user, ADMIN):
-        return job.error
-    return "The job failed; its error is shown to whoever asked for it and to Admins."
+    return job.error if reads_engine_errors(user, [job.requested_by_name, *job.joined_by]) else HIDDEN_ERROR
+
+
+@register.filter
+def event_error_for(event, user) -> str:
+    from console.accounts.roles import engine_error_as_read_by
+
+    return engine_error_as_read_by(user, event)
