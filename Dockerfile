@@ -1,8 +1,8 @@
 # The console's image. BASE is a Debian image with Python 3.13 and its venv module: python:3.13-slim-bookworm
 # by default; `make test-deploy` builds on a Debian 13 base made offline with mmdebstrap (tests/deploy_image.py).
 # The build reaches no network: the wheels come from the build context's wheelhouse/, fetched beforehand with
-#   pip download --require-hashes -r requirements.txt -d wheelhouse --only-binary=:all: \
-#       --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 --python-version 3.13 --implementation cp
+#   pip download --require-hashes -r requirements.txt -d wheelhouse --only-binary=:all: --python-version 3.13 \
+#       --implementation cp --platform manylinux2014_x86_64 $(printf -- '--platform manylinux_2_%s_x86_64 ' $(seq 17 36))
 ARG BASE=python:3.13-slim-bookworm
 
 FROM ${BASE} AS venv

@@ -115,8 +115,10 @@ def build(times: dict[str, float]) -> str:
     times["wheelhouse"] = time.monotonic() - started
     started = time.monotonic()
     docker("import", str(tarball), BASE_TAG)
+    times["import"] = time.monotonic() - started
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="deploy-context-") as ctx:
         build_context(Path(ctx), wheels)
         docker("build", "--network", "none", "--build-arg", f"BASE={BASE_TAG}", "-t", IMAGE_TAG, ctx)
-    times["image"] = time.monotonic() - started
+    times["build"] = time.monotonic() - started
     return IMAGE_TAG
