@@ -43,6 +43,12 @@ def _key(*parts: str | bytes) -> str:
     return digest.hexdigest()[:12]
 
 
+def _run(argv: list[str]) -> None:
+    done = subprocess.run(argv, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"deploy: {argv[0]} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+
 def base_tarball() -> Path:
     """The mmdebstrap tarball of the base (made once per set of arguments)."""
     tarball = CACHE / f"base-trixie-{_key(*MMDEBSTRAP, MIRROR)}.tar"
@@ -52,8 +58,11 @@ def base_tarball() -> Path:
         raise RuntimeError("deploy: mmdebstrap is missing (apt-get install mmdebstrap; scripts/system-packages does)")
     CACHE.mkdir(parents=True, exist_ok=True)
     partial = tarball.with_suffix(f".{os.getpid()}.tar")
-    subprocess.run([*MMDEBSTRAP, str(partial), MIRROR], check=True, capture_output=True)
-    partial.rename(tarball)
+    try:
+        _run([*MMDEBSTRAP, str(partial), MIRROR])
+        partial.rename(tarball)
+    finally:
+        partial.unlink(missing_ok=True)
     return tarball
 
 
@@ -66,14 +75,18 @@ def wheelhouse() -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix="wheelhouse-", dir=CACHE))
     platforms = [arg for platform in PLATFORMS for arg in ("--platform", platform)]
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "--require-hashes", "-r", str(ROOT / "requirements.txt")]
-        + ["-d", str(partial), "--only-binary=:all:", "--python-version", "3.13", "--implementation", "cp"]
-        + platforms,
-        check=True,
-        capture_output=True,
-    )
-    partial.rename(house)
+    try:
+        _run(
+            [sys.executable, "-m", "pip", "download", "-q", "--require-hashes", "-r", str(ROOT / "requirements.txt")]
+            + ["-d", str(partial), "--only-binary=:all:", "--python-version", "3.13", "--implementation", "cp"]
+            + platforms
+        )
+        partial.rename(house)
+    except OSError:
+        if not house.exists():  # else another run made it meanwhile
+            raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
     return house
 
 

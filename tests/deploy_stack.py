@@ -109,7 +109,7 @@ class Stack:
             argv += ["--publish", f"127.0.0.1:{self.web_port}:{inside}"]
         if (check := spec.get("healthcheck")) and detached:
             assert check["test"][0] == "CMD"
-            argv += ["--health-cmd", shlex.join(check["test"][1:])]
+            argv += ["--health-cmd", shlex.join(check["test"][1:])]  # the CLI's form: the same argv, through sh
             for key in ("interval", "timeout", "retries", "start_period"):
                 argv += [f"--health-{key.replace('_', '-')}", str(check[key])]
         return [*argv, self.image, *(command or spec["command"])]
