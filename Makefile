@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TEST_VENV := .venv-test
 TBIN := $(TEST_VENV)/bin
 
-.PHONY: run test lint fmt lock clean screenshots bench newcomer
+.PHONY: run test test-fast test-postgres lint fmt lock clean screenshots bench newcomer
 
 define make_venv
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12 or newer is needed (found %s)" % sys.version.split()[0])'
@@ -31,10 +31,30 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py serve
 
+# The tests' database: sqlite (a file in the lab) or postgres (a PostgreSQL server in the lab).
+DB ?= sqlite
+JOBS ?= 2
+PYTEST := $(TBIN)/python -m pytest
+LAB := LAB_DATABASE=$(DB) $(TBIN)/python tests/lab.py run --
+
+# One lab, two passes: in parallel everything that can share the lab's engine and Redis, then alone the
+# tests that need them to themselves (marker serial). Exit 5 is a pass that selected nothing (a subset);
+# PYTEST_ARGS reaches the passes through the environment, so its quotes hold (-k 'a or b').
+export PYTEST_ARGS
 test: $(TEST_VENV)/.installed
 	scripts/system-packages
 	$(TBIN)/python manage.py collectstatic --noinput -v 0
-	$(TBIN)/python tests/lab.py run -- $(TBIN)/python -m pytest $(PYTEST_ARGS)
+	$(LAB) sh -c 'eval "$(PYTEST) -n $(JOBS) -m \"not serial\" $$PYTEST_ARGS"; a=$$?; eval "$(PYTEST) -m serial $$PYTEST_ARGS"; b=$$?; \
+		[ $$a = 5 ] && a=0; [ $$b = 5 ] && b=0; exit $$((a | b))'
+
+test-postgres:
+	$(MAKE) test DB=postgres
+
+# The edit loop: no browser, fault or worker/watcher tests, and few hypothesis examples.
+test-fast: $(TEST_VENV)/.installed
+	scripts/system-packages
+	$(TBIN)/python manage.py collectstatic --noinput -v 0
+	HYPOTHESIS_PROFILE=dev $(LAB) $(PYTEST) -n $(JOBS) -m "not browser and not fault and not serial and not slow" $(PYTEST_ARGS)
 
 # The newcomer's path, as CI walks it: make run from the run requirements alone, a first admin,
 # a pull of hello-world through the worker, Ctrl-C, nothing left running.

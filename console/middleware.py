@@ -1,10 +1,50 @@
+import ipaddress
 import re
 import uuid
 
+from django.conf import settings
 from django.contrib.auth import middleware as auth_middleware
 from django.http import HttpResponse
+from django.utils.cache import add_never_cache_headers
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def _trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in settings.TRUSTED_PROXIES)
+
+
+def client_address(remote_addr: str, forwarded_for: str) -> str:
+    """The client's address: REMOTE_ADDR, unless that is a trusted proxy; then the nearest address in
+    X-Forwarded-For that is not a trusted proxy (those further left could have been written by anyone)."""
+    address = remote_addr
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    while _trusted(address) and hops:
+        hop = hops.pop()
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break
+        address = hop
+    return address
+
+
+class ClientAddressMiddleware:
+    """Sign-in throttling and the audit trail read REMOTE_ADDR: make it the client's address when the
+    request came through a trusted proxy (TRUSTED_PROXIES); a forwarding header from anyone else is ignored."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.TRUSTED_PROXIES:
+            remote = request.META.get("REMOTE_ADDR", "")
+            request.META["REMOTE_ADDR"] = client_address(remote, request.META.get("HTTP_X_FORWARDED_FOR", ""))
+        return self.get_response(request)
 
 
 class RequestIdMiddleware:
@@ -15,9 +55,23 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        request.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        # A client's id is kept only when it is plainly an id: anything else would land in the audit trail.
+        request.request_id = incoming if _SAFE_ID.fullmatch(incoming) else uuid.uuid4().hex
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
+        return response
+
+
+class NoStoreMiddleware:
+    """Nothing a signed-in user is shown is kept by a browser or a proxy (static files answer before this)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            add_never_cache_headers(response)
         return response
 
 
@@ -32,17 +86,16 @@ class RoleRequiredMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        from console.accounts.roles import ADMIN, VIEWER, deny, has_role
+        from console.accounts.roles import VIEWER, deny, has_role
 
         match = request.resolver_match
         if not getattr(view_func, "login_required", True) or (match and match.url_name == "logout"):
             return None
         if hasattr(view_func, "required_role"):
             return None  # `role_required` checks it, and records a refusal under the view's own action name
-        needed = ADMIN if match and match.app_name == "admin" else VIEWER
-        if not request.user.is_authenticated or has_role(request.user, needed):
+        if not request.user.is_authenticated or has_role(request.user, VIEWER):
             return None  # anonymous users are sent to the login page by LoginRequiredMiddleware
-        return deny(request, needed, f"page.{match.url_name if match else 'view'}", request.path)
+        return deny(request, VIEWER, f"page.{match.url_name if match else 'view'}", request.path)
 
 
 class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):

@@ -1,5 +1,6 @@
 """Settings for the Docker Console, read from the environment with safe defaults."""
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -50,6 +51,8 @@ CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split("
 DOCKER_HOST = os.getenv("DOCKER_HOST", "unix:///var/run/docker.sock")
 ENGINE_NAME = os.getenv("ENGINE_NAME", "local")
 DOCKER_TIMEOUT = envint("DOCKER_TIMEOUT", "30")
+# A command run in a container (exec, a job) is ended after this many seconds.
+EXEC_TIMEOUT = envint("EXEC_TIMEOUT", "300")
 
 # Lists render at most this many rows (the rest are reached by filtering and sorting): rendering,
 # not the engine, is what a 1,000-container list page costs.
@@ -57,8 +60,11 @@ LIST_WINDOW = envint("LIST_WINDOW", "200")
 
 REDIS_URL = os.getenv("REDIS_URL", "redis://127.0.0.1:6379/0")
 
+# Registries (host:port, comma-separated) on the engine's own loopback or link-local addresses that may be
+# pulled from besides those the engine's configuration names (console/images/registries.py).
+ALLOWED_REGISTRIES = [r.strip() for r in os.getenv("ALLOWED_REGISTRIES", "").split(",") if r.strip()]
+
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -76,6 +82,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "console.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "console.middleware.RequestIdMiddleware",
@@ -83,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "console.middleware.NoStoreMiddleware",
     "console.middleware.LoginRequiredMiddleware",
     "console.middleware.RoleRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -108,6 +116,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "console.context_processors.console",
             ],
+            # The console's own tags, for every app's templates.
+            "libraries": {"console_tags": "console.templatetags.console_tags"},
         },
     },
 ]
@@ -151,15 +161,31 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# Failed logins are throttled per username and, separately, per address.
+# Sign-in throttling (console/accounts/throttle.py): LOGIN_FAILURE_LIMIT failures lock a username from one
+# address for LOGIN_COOLOFF_MINUTES, and a sign-in clears only that pair; more failures on a username than
+# one address can make slow further tries at it (from addresses it has not signed in from) for a while.
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
 AXES_COOLOFF_TIME = envint("LOGIN_COOLOFF_MINUTES", "15") / 60
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A refused try is not a failure: it neither extends a lock nor adds to the username's backoff.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "console.accounts.throttle.SignInThrottle"
+AXES_LOCKOUT_CALLABLE = "console.accounts.throttle.lockout_response"
 AXES_VERBOSE = False
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-# The same address the audit trail records.
+# The same address the audit trail records: REMOTE_ADDR, which ClientAddressMiddleware sets from
+# X-Forwarded-For only when the request came through one of the TRUSTED_PROXIES (addresses or networks).
 AXES_CLIENT_IP_CALLABLE = "console.audit.record.client_ip"
+
+
+def _networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    try:
+        return [ipaddress.ip_network(n.strip(), strict=False) for n in os.getenv(name, "").split(",") if n.strip()]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must list addresses or networks (e.g. 10.0.0.5,10.1.0.0/16): {exc}")
+
+
+TRUSTED_PROXIES = _networks("TRUSTED_PROXIES")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

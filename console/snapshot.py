@@ -11,6 +11,7 @@ following the engine (or no Redis), the snapshot is not trusted: pages ask the e
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -19,6 +20,7 @@ from typing import Any
 
 import redis
 from django.conf import settings
+from django.db import transaction
 
 from console import engine
 
@@ -95,6 +97,21 @@ def invalidate(*kinds: str) -> None:
     for kind in kinds or KINDS:
         pipe.incr(key("kind", kind, "generation"))
     pipe.execute()
+
+
+def changed() -> None:
+    """A console action changed the engine: once its transaction commits, the next page lists afresh.
+
+    The watcher sees the change in the event stream too, but the page a person lands on right
+    after their action must not show the world from before it.
+    """
+
+    def invalidate_lists():
+        with contextlib.suppress(redis.RedisError):  # without Redis nothing reads the snapshot
+            invalidate("containers", "images", "info")
+
+    # After the commit: never hold the audit chain's lock while talking to Redis.
+    transaction.on_commit(invalidate_lists)
 
 
 def generation(kind: str) -> int:

@@ -1,23 +1,48 @@
 """The shared ground of the tests: the lab, users of each role, a signed-in client per role,
-and real Celery worker processes."""
+jobs run in-process, and real Celery worker processes where delivery itself is under test."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 # Playwright's sync API keeps an event loop in the main thread; Django's ORM calls in tests are still sync.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "correct horse battery staple"
+# Fixtures shared by several files, found by pytest instead of imported into each.
+pytest_plugins = ["tests.containers_lab", "tests.images_registries"]
+
+# Each xdist process has a Redis database of its own (broker queues, snapshot, dedupe keys; kombu scopes
+# its broadcasts by database too): in the environment the processes it starts inherit, and in the settings
+# pytest-django has already read. Database 0 is the serial pass's.
+if (xdist := os.environ.get("PYTEST_XDIST_WORKER")) and "REDIS_URL" in os.environ:
+    from django.conf import settings as django_settings
+
+    os.environ["REDIS_URL"] = re.sub(r"/\d+$", f"/{int(xdist.removeprefix('gw')) + 1}", os.environ["REDIS_URL"])
+    django_settings.REDIS_URL = django_settings.CELERY_BROKER_URL = os.environ["REDIS_URL"]
+
+# `ci` (the default, `make test`): the full search; `dev` (`make test-fast`): a few examples for the edit loop.
+_hypothesis = {
+    "deadline": None,
+    "database": None,  # nothing written into the repository
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+settings.register_profile("ci", max_examples=40, **_hypothesis)
+settings.register_profile("dev", max_examples=5, **_hypothesis)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_configure(config):
@@ -25,6 +50,33 @@ def pytest_configure(config):
         raise pytest.UsageError(
             "The tests need the lab: run them with `make test` (python tests/lab.py run -- pytest)."
         )
+
+
+def pytest_collection_modifyitems(items):
+    """Markers `make test-fast` leaves out, read from what a test uses."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if {"browser_page", "chromium"} & fixtures:
+            item.add_marker(pytest.mark.browser)
+        if item.path.name.startswith("test_faults_"):
+            item.add_marker(pytest.mark.fault)
+        if {"worker", "start_watcher"} & fixtures or item.get_closest_marker("worker"):
+            item.add_marker(pytest.mark.slow)
+
+
+def database_url() -> str:
+    """The test database as a DATABASE_URL, for the processes a test starts (workers, watchers, manage.py)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def log_file(kind: str):
+    """A log of a process a test starts, kept in the lab folder with the rest of the run's logs."""
+    return open(Path(os.environ["LAB_ROOT"]) / f"{kind}{time.monotonic_ns()}.log", "w+")
 
 
 @pytest.fixture
@@ -85,9 +137,9 @@ def admin_client(admin) -> Client:
 class Worker:
     """A real `celery worker` process on the test database and the lab's Redis."""
 
-    def __init__(self, db_name: str):
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_name}", "JOB_HEARTBEAT_SECONDS": "1"}
-        self.log = open(Path(db_name).with_suffix(f".worker{time.monotonic_ns()}.log"), "w+")
+    def __init__(self):
+        env = {**os.environ, "DATABASE_URL": database_url(), "JOB_HEARTBEAT_SECONDS": "1"}
+        self.log = log_file("worker")
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -136,12 +188,49 @@ def _purge_queue():
 @pytest.fixture
 def worker(transactional_db, _purge_queue, django_db_blocker):
     """A fresh worker for one test; the test's data is committed, so the worker sees it."""
-    from django.db import connection
-
-    worker = Worker(connection.settings_dict["NAME"])
+    worker = Worker()
     yield worker
     worker.kill(signal.SIGTERM)
     worker.log.close()
+
+
+class InProcessJobs:
+    """Stands in for the Celery task when a job is sent: the runner's `execute` (claim, handler, one end)
+    runs the job at once on a thread of this process, so the test can watch, poll and cancel it."""
+
+    def __init__(self):
+        self.threads: list[threading.Thread] = []
+
+    def apply_async(self, args, **options):
+        thread = threading.Thread(target=self._run, args=args, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+        return SimpleNamespace(id=f"in-process-{args[0]}")
+
+    @staticmethod
+    def _run(job_id: int) -> None:
+        from django.db import connection
+
+        from console.jobs.runner import execute
+
+        try:
+            execute(job_id)
+        finally:
+            connection.close()
+
+
+@pytest.fixture
+def job_runner(transactional_db, monkeypatch):
+    """Jobs run in this process when their request commits; a test still running one at its end has it cancelled."""
+    from console.jobs.models import Job
+
+    runner = InProcessJobs()
+    monkeypatch.setattr("console.jobs.tasks.run_job", runner)
+    yield runner
+    Job.objects.filter(state=Job.State.RUNNING).update(cancel_requested=True)
+    for thread in runner.threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in runner.threads), "a job did not end after it was cancelled"
 
 
 def wait_until(check, timeout: float = 30.0, interval: float = 0.2, message: str = "condition"):

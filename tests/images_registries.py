@@ -158,9 +158,11 @@ LAYER = 16_000_000  # at 2 MB/s a pull takes long enough to watch, join and canc
 
 
 @pytest.fixture(name="slow_reference")
-def slow_reference_fixture(registry):
-    """A fresh image (nothing of it on the engine) behind a slow link to the lab registry."""
+def slow_reference_fixture(registry, settings):
+    """A fresh image (nothing of it on the engine) behind a slow link to the lab registry (on 127.0.0.1, which
+    the engine's configuration does not name: the console is told to allow it, as an Admin would)."""
     link = SlowRegistry(registry, rate=2_000_000)
+    settings.ALLOWED_REGISTRIES = [link.host]
     repository = f"slow/app{uuid.uuid4().hex[:8]}"
     seed_image(registry, repository, LAYER)
     yield link, f"{link.host}/{repository}:1"

@@ -1,11 +1,13 @@
-"""The lab: a private Docker engine, a local registry (the engine's mirror) and Redis.
+"""The lab: a private Docker engine, a local registry (the engine's mirror), Redis and, with
+LAB_DATABASE=postgres, PostgreSQL.
 
     python tests/lab.py run -- pytest ...     start the lab, run the command with its
                                               environment, stop the lab (whatever happens)
 
 Everything lives under one temporary folder and listens on 127.0.0.1 only. The engine
 gets its own data root, exec root, socket and bridge, so it never meets a host's
-docker0; images are built offline FROM scratch with Debian's static busybox.
+docker0; images are built offline FROM scratch with Debian's static busybox. The tests'
+database is SQLite (a file in that folder) unless LAB_DATABASE=postgres.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ REQUIRED = {
     "docker-registry": "docker-registry",
     "redis-server": "redis-server",
 }
+# Debian's postgresql package (PostgreSQL 15 on bookworm); the newest installed if there are several.
+POSTGRES_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), default=Path("/-"))
 
 
 def free_port() -> int:
@@ -72,6 +76,8 @@ class Lab:
     registry_port: int = field(default_factory=free_port)
     redis_port: int = field(default_factory=free_port)
     bridge: str = field(default_factory=lambda: f"clab{os.getpid() % 100000}")
+    database: str = "sqlite"
+    postgres_port: int = field(default_factory=free_port)
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
@@ -86,10 +92,18 @@ class Lab:
     def redis_url(self) -> str:
         return f"redis://127.0.0.1:{self.redis_port}/0"
 
+    @property
+    def database_url(self) -> str:
+        if self.database == "postgres":
+            return f"postgres://lab@127.0.0.1:{self.postgres_port}/console"
+        return f"sqlite:///{self.root / 'console.sqlite3'}"
+
     def env(self) -> dict[str, str]:
         return {
             "DOCKER_HOST": self.docker_host,
             "REDIS_URL": self.redis_url,
+            "DATABASE_URL": self.database_url,
+            "TEST_DATABASE_NAME": str(self.root / "test.sqlite3"),  # SQLite only
             "LAB_REGISTRY": self.registry,
             "LAB_ROOT": str(self.root),
             "LAB_REGISTRY_CONFIG": str(self.root / "registry.yml"),
@@ -148,6 +162,41 @@ class Lab:
         )
         wait_for(lambda: port_open(self.redis_port), "redis")
 
+    def start_postgres(self) -> None:
+        """PostgreSQL as the `postgres` user (it refuses root), its data and socket in the lab folder,
+        trust for the superuser `lab`; no durability, which a test run does not need."""
+        data, sockets = self.root / "postgres", self.root / "postgres-socket"
+        self.root.chmod(0o711)  # the postgres user reaches its own folders, and nothing else of ours
+        for folder in (data, sockets):
+            folder.mkdir()
+            shutil.chown(folder, "postgres", "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+        subprocess.run(
+            [*as_postgres, str(POSTGRES_BIN / "initdb"), "-D", str(data), "-U", "lab", "--auth=trust", "-E", "UTF8"],
+            check=True,
+            capture_output=True,
+        )
+        settings = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "200"}
+        self._spawn(
+            "postgres",
+            [
+                *as_postgres,
+                str(POSTGRES_BIN / "postgres"),
+                "-D",
+                str(data),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.postgres_port),
+                "-k",
+                str(sockets),
+                *[arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")],
+            ],
+        )
+        wait_for(lambda: port_open(self.postgres_port), "postgres")
+        createdb = ["createdb", "-h", "127.0.0.1", "-p", str(self.postgres_port), "-U", "lab", "console"]
+        wait_for(lambda: subprocess.run(createdb, capture_output=True).returncode == 0, "the console database")
+
     def start_engine(self) -> None:
         subprocess.run(["ip", "link", "delete", self.bridge], capture_output=True)
         subnet = f"10.{200 + os.getpid() % 50}.{os.getpid() % 250}"
@@ -174,6 +223,9 @@ class Lab:
                 f"http://{self.registry}",
                 "--insecure-registry",
                 self.registry,
+                # A broken download fails the pull at once instead of after four more tries.
+                "--max-download-attempts",
+                "1",
             ],
         )
         wait_for(lambda: self.docker("version").returncode == 0, "dockerd", timeout=60)
@@ -186,19 +238,24 @@ class Lab:
             raise SystemExit("lab: missing " + ", ".join(missing))
         if os.geteuid() != 0:
             raise SystemExit("lab: the lab engine needs root (dockerd, a bridge); run as root")
+        if self.database == "postgres" and not (POSTGRES_BIN / "postgres").exists():
+            raise SystemExit("lab: LAB_DATABASE=postgres needs PostgreSQL (apt-get install postgresql)")
         self.start_registry()
         self.start_redis()
+        if self.database == "postgres":
+            self.start_postgres()
         self.start_engine()
         self.seed()
         return self
 
     def stop(self) -> None:
-        for name in ("dockerd", "registry", "redis"):
+        for name in ("dockerd", "registry", "redis", "postgres"):
             proc = self.procs.get(name)
             if proc is None or proc.poll() is not None:
                 continue
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
+                # SIGINT is PostgreSQL's fast shutdown; its SIGTERM would wait for every client to leave.
+                os.killpg(proc.pid, signal.SIGINT if name == "postgres" else signal.SIGTERM)
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -220,7 +277,10 @@ class Lab:
         """What of the lab still runs: its ports answering, or processes naming its folder."""
         deadline = time.monotonic() + 10
         while True:
-            left = [f"port {p}" for p in (self.redis_port, self.registry_port) if port_open(p)]
+            ports = [self.redis_port, self.registry_port]
+            if self.database == "postgres":
+                ports.append(self.postgres_port)
+            left = [f"port {p}" for p in ports if port_open(p)]
             found = subprocess.run(["pgrep", "-f", str(self.root)], capture_output=True, text=True).stdout.split()
             left += [f"pid {pid}" for pid in found if int(pid) != os.getpid()]
             if not left or time.monotonic() > deadline:
@@ -286,16 +346,19 @@ def main(argv: list[str]) -> int:
         return 2
     command = argv[argv.index("--") + 1 :]
     root = Path(tempfile.mkdtemp(prefix="console-lab-"))
-    lab = Lab(root)
+    database = os.environ.get("LAB_DATABASE") or "sqlite"
+    if database not in ("sqlite", "postgres"):
+        raise SystemExit(f"lab: LAB_DATABASE must be sqlite or postgres, not {database!r}")
+    lab = Lab(root, database=database)
     started = time.monotonic()
     try:
         lab.start()
         print(
-            f"lab: engine {lab.docker_host}, registry {lab.registry}, redis {lab.redis_url} "
-            f"(up in {time.monotonic() - started:.1f}s)",
+            f"lab: engine {lab.docker_host}, registry {lab.registry}, redis {lab.redis_url}, "
+            f"database {lab.database_url} (up in {time.monotonic() - started:.1f}s)",
             flush=True,
         )
-        env = {**os.environ, **lab.env(), "TEST_DATABASE_NAME": str(root / "test.sqlite3")}
+        env = {**os.environ, **lab.env()}
         code = subprocess.call(command, env=env)
     finally:
         lab.stop()

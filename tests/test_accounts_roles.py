@@ -1,7 +1,8 @@
 """Each role's allowed and forbidden actions. A refusal is a 403 page naming the role needed,
 it is recorded as a denial with its reason, and nothing changes.
 
-Later features add their endpoints to ENDPOINTS."""
+The role each action needs is the one the role table (tests/test_hardening_url_roles.py) gives its URL;
+later features add their endpoints to ENDPOINTS."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from console.accounts.roles import ADMIN, OPERATOR, VIEWER, role_of
 from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from tests.conftest import PASSWORD, make_user
+from tests.test_hardening_url_roles import TABLE
 
 
 def _queued_job() -> Job:
@@ -31,43 +33,48 @@ def _sam(active: bool = True) -> User:
 @dataclass
 class Endpoint:
     action: str  # as a refusal is recorded
-    needed: str  # the lowest role allowed
+    url_name: str  # its entry in the role table
     prepare: Callable[[], str]  # makes what the request acts on, returns the URL
     changed: Callable[[], bool]  # whether the request changed anything
     data: dict = field(default_factory=dict)
 
+    @property
+    def needed(self) -> str:
+        """The lowest role allowed."""
+        return TABLE[self.url_name][1]
+
 
 ENDPOINTS = [
-    Endpoint("system.df", OPERATOR, lambda: reverse("system_disk_refresh"), lambda: Job.objects.exists()),
+    Endpoint("system.df", "system_disk_refresh", lambda: reverse("system_disk_refresh"), lambda: Job.objects.exists()),
     Endpoint(
         "job.cancel",
-        OPERATOR,
+        "job_cancel",
         lambda: reverse("job_cancel", args=[_queued_job().pk]),
         lambda: Job.objects.get().state != "queued",
     ),
     Endpoint(
         "user.create",
-        ADMIN,
+        "user_create",
         lambda: reverse("user_create"),
         lambda: User.objects.filter(username="newbie").exists(),
         {"username": "newbie", "password": PASSWORD, "role": OPERATOR},
     ),
     Endpoint(
         "role.change",
-        ADMIN,
+        "user_role",
         lambda: reverse("user_role", args=[_sam().pk]),
         lambda: role_of(User.objects.get(username="sam")) != VIEWER,
         {"role": OPERATOR},
     ),
     Endpoint(
         "user.deactivate",
-        ADMIN,
+        "user_deactivate",
         lambda: reverse("user_deactivate", args=[_sam().pk]),
         lambda: not User.objects.get(username="sam").is_active,
     ),
     Endpoint(
         "user.reactivate",
-        ADMIN,
+        "user_reactivate",
         lambda: reverse("user_reactivate", args=[_sam(active=False).pk]),
         lambda: User.objects.get(username="sam").is_active,
     ),

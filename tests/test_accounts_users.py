@@ -52,7 +52,7 @@ def test_it_refuses_a_weak_password_or_a_taken_name_and_creates_nobody(admin_cli
     assert "This password is too short" in weak.content.decode()
     taken = admin_client.post(reverse("user_create"), {"username": "VERA", "password": PASSWORD, "role": VIEWER})
     assert taken.status_code == 400
-    assert "A user with that username already exists." in taken.content.decode()
+    assert "A user with that username (or one that looks the same) already exists." in taken.content.decode()
     assert not User.objects.filter(username__in=["newbie", "VERA"]).exists()
     failures = AuditEvent.objects.filter(action="user.create", outcome="failed").order_by("id")
     assert [e.target for e in failures] == ["newbie", "VERA"]
@@ -123,7 +123,11 @@ def test_a_superusers_role_cannot_be_changed_from_the_page(admin_client):
     page = admin_client.get(reverse("user_list")).content.decode()
     assert reverse("user_role", args=[root.pk]) not in page
     response = admin_client.post(reverse("user_role", args=[root.pk]), {"role": VIEWER}, follow=True)
-    assert "superusers are Admins" in response.content.decode()
+    assert "only a superuser can change a superuser" in response.content.decode()
+    other_root = Client()
+    other_root.force_login(User.objects.create_superuser("root2", password=PASSWORD))
+    response = other_root.post(reverse("user_role", args=[root.pk]), {"role": VIEWER}, follow=True)
+    assert "root is a superuser, and superusers are Admins." in response.content.decode()
     assert role_of(User.objects.get(pk=root.pk)) == "Admin"
 
 

@@ -112,8 +112,7 @@ def test_each_action_kind_leaves_its_events(viewer, operator, admin, act, expect
     assert verify()[2] == ""
 
 
-@pytest.mark.worker
-def test_a_job_records_its_request_and_its_outcome_once(worker, operator):
+def test_a_job_records_its_request_and_its_outcome_once(job_runner, operator):
     _client(operator).post(reverse("system_disk_refresh"))
     job = Job.objects.get()
     wait_until(lambda: AuditEvent.objects.filter(job_id=job.pk, outcome="succeeded").exists(), message="the outcome")

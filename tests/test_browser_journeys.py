@@ -1,4 +1,4 @@
-"""The main journeys, clicked through in real Chromium with a real Celery worker and the lab engine:
+"""The main journeys, clicked through in real Chromium with the lab engine:
 an Operator pulls, looks, runs, stops, removes and finds it all in the audit trail; a Viewer sees
 everything and can change nothing. The detail pages fit the screen at desktop and phone widths."""
 
@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import sign_in
-from tests.containers_lab import host_port, lab  # noqa: F401  (a fixture)
+from tests.containers_lab import host_port
 from tests.images_registries import SlowRegistry, forget
 from tests.lab import HELLO_TEXT
 
@@ -63,15 +63,16 @@ def watch_the_pull(page) -> list[dict]:
     return seen
 
 
-@pytest.mark.worker
 def test_an_operator_pulls_runs_stops_removes_and_finds_it_all_in_the_audit_trail(
-    worker,
+    job_runner,
     browser_page,
     operator,
     registry,
-    lab,  # noqa: F811
+    lab,
+    settings,
 ):
     link = SlowRegistry(registry, rate=6_000_000)  # httpd:2.2 across a slow network: the bars take seconds
+    settings.ALLOWED_REGISTRIES = [link.host]  # on 127.0.0.1 and not in the engine's configuration
     httpd_22 = f"{link.host}/library/httpd:2.2"
     forget(httpd_22, "hello-world:latest")
     lab.pull("httpd", "2.4")
@@ -201,7 +202,7 @@ def test_an_operator_pulls_runs_stops_removes_and_finds_it_all_in_the_audit_trai
 def test_a_viewer_sees_everything_and_finds_no_button_that_changes_anything(
     browser_page,
     viewer,
-    lab,  # noqa: F811
+    lab,
 ):
     container = lab.httpd("viewed")
     image = lab.client.images.get("httpd:2.4")

@@ -3,7 +3,6 @@
 import pytest
 
 from console.audit.models import AuditEvent
-from tests.containers_lab import lab  # noqa: F401
 
 
 def post(client, container, action: str, **data):
@@ -14,7 +13,7 @@ def last_event(action: str) -> AuditEvent:
     return AuditEvent.objects.filter(action=f"container.{action}").latest("id")
 
 
-def test_stop_start_restart_pause_unpause_and_kill(lab, operator_client):  # noqa: F811
+def test_stop_start_restart_pause_unpause_and_kill(lab, operator_client):
     up = lab.httpd()
     response = post(operator_client, up, "stop", grace="1")
     assert f"Stopped {up.name}" in response.content.decode()
@@ -49,7 +48,7 @@ def test_stop_start_restart_pause_unpause_and_kill(lab, operator_client):  # noq
         assert last_event(action).outcome == "succeeded"
 
 
-def test_rename_and_remove_with_its_anonymous_volumes(lab, operator_client):  # noqa: F811
+def test_rename_and_remove_with_its_anonymous_volumes(lab, operator_client):
     up = lab.httpd(volumes=["/scratch"])  # an anonymous volume
     volume = up.attrs["Mounts"][0]["Name"]
     new_name = lab.name("renamed")
@@ -77,7 +76,7 @@ def test_rename_and_remove_with_its_anonymous_volumes(lab, operator_client):  # 
         (True, "unpause", {}, "is not paused"),
     ],
 )
-def test_engine_refusals_are_said_plainly_and_recorded(lab, operator_client, running, action, data, reason):  # noqa: F811
+def test_engine_refusals_are_said_plainly_and_recorded(lab, operator_client, running, action, data, reason):
     container = lab.httpd() if running else lab.hello()
     before = lab.get(container.id).status
     page = post(operator_client, container, action, **data).content.decode()
@@ -87,7 +86,7 @@ def test_engine_refusals_are_said_plainly_and_recorded(lab, operator_client, run
     assert event.outcome == "failed" and reason in event.error and event.target_id == container.id
 
 
-def test_renaming_to_a_name_in_use_is_refused(lab, operator_client):  # noqa: F811
+def test_renaming_to_a_name_in_use_is_refused(lab, operator_client):
     one, two = lab.httpd("one"), lab.httpd("two")
     page = post(operator_client, one, "rename", name=two.name).content.decode()
     assert f"The engine refused to rename {one.name}" in page and "is already in use" in page
@@ -109,7 +108,7 @@ def test_an_unknown_container_is_said_so(operator_client):
         ("rename", {"name": "/x y"}),
     ],
 )
-def test_bad_input_changes_nothing(lab, operator_client, action, data):  # noqa: F811
+def test_bad_input_changes_nothing(lab, operator_client, action, data):
     up = lab.httpd()
     page = post(operator_client, up, action, **data).content.decode()
     assert "Nothing was done" in page
@@ -119,7 +118,7 @@ def test_bad_input_changes_nothing(lab, operator_client, action, data):  # noqa:
 
 
 @pytest.mark.parametrize("action", ["start", "stop", "restart", "kill", "pause", "unpause", "rename", "remove", "exec"])
-def test_a_viewer_is_refused_every_action_and_the_refusal_is_recorded(lab, viewer_client, action):  # noqa: F811
+def test_a_viewer_is_refused_every_action_and_the_refusal_is_recorded(lab, viewer_client, action):
     up = lab.httpd()
     response = viewer_client.post(f"/containers/{up.id}/{action}/", {"name": "x", "force": "1", "command": "ls"})
     assert response.status_code == 403
@@ -129,7 +128,7 @@ def test_a_viewer_is_refused_every_action_and_the_refusal_is_recorded(lab, viewe
     assert event.outcome == "denied" and event.target == up.id
 
 
-def test_actions_are_post_only_and_hidden_from_viewers(lab, viewer_client, operator_client):  # noqa: F811
+def test_actions_are_post_only_and_hidden_from_viewers(lab, viewer_client, operator_client):
     up = lab.httpd()
     assert operator_client.get(f"/containers/{up.id}/stop/").status_code == 405
     assert lab.get(up.id).status == "running"

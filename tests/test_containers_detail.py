@@ -5,12 +5,10 @@ import re
 
 from django.utils.html import escape
 
-from tests.containers_lab import lab  # noqa: F401
-
 ENV = {"DB_PASSWORD": "hunter2-pw", "API_TOKEN": "tok-123", "AWS_SECRET_ACCESS_KEY": "aws-xyz", "GREETING": "hello-all"}
 
 
-def test_it_shows_state_configuration_ports_networks_mounts_and_labels(lab, viewer_client):  # noqa: F811
+def test_it_shows_state_configuration_ports_networks_mounts_and_labels(lab, viewer_client):
     volume = lab.name("vol")
     up = lab.httpd(
         labels={"team": "ops", "tier": "web"},
@@ -36,7 +34,7 @@ def test_it_shows_state_configuration_ports_networks_mounts_and_labels(lab, view
         lab.client.volumes.get(volume).remove()
 
 
-def test_it_shows_the_exit_code_and_times_of_an_exited_container(lab, viewer_client):  # noqa: F811
+def test_it_shows_the_exit_code_and_times_of_an_exited_container(lab, viewer_client):
     exited = lab.hello(command=["/bin/busybox", "sh", "-c", "exit 3"])
     page = viewer_client.get(f"/containers/{exited.id}/").content.decode()
     assert 'id="exit-code">3<' in page
@@ -50,7 +48,7 @@ def test_an_unknown_container_is_a_404(viewer_client):
 
 
 def test_secret_looking_environment_values_are_masked_for_everyone_but_admins(
-    lab,  # noqa: F811
+    lab,
     viewer_client,
     operator_client,
     admin_client,
@@ -66,7 +64,7 @@ def test_secret_looking_environment_values_are_masked_for_everyone_but_admins(
         assert value in page
 
 
-def test_live_stats_show_cpu_memory_and_io_and_keep_a_short_history(lab, viewer_client):  # noqa: F811
+def test_live_stats_show_cpu_memory_and_io_and_keep_a_short_history(lab, viewer_client):
     up = lab.httpd()
     first = viewer_client.get(f"/containers/{up.id}/stats/", headers={"HX-Request": "true"}).content.decode()
     assert 'hx-trigger="every 2s"' in first
@@ -85,7 +83,7 @@ def test_live_stats_show_cpu_memory_and_io_and_keep_a_short_history(lab, viewer_
     assert "Not running." in stopped and "hx-trigger" not in stopped  # polling ends
 
 
-def test_it_lists_the_processes_of_a_running_container(lab, viewer_client):  # noqa: F811
+def test_it_lists_the_processes_of_a_running_container(lab, viewer_client):
     up = lab.httpd()
     page = viewer_client.get(f"/containers/{up.id}/top/").content.decode()
     assert "<th>PID</th>" in page and "httpd -f -v -p 80 -h /www" in page

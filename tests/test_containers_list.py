@@ -7,14 +7,13 @@ import pytest
 from django.utils.html import escape
 
 from console.audit.models import AuditEvent
-from tests.containers_lab import lab  # noqa: F401
 
 
 def rows(page: str) -> list[str]:
     return re.findall(r'<tr class="state-\w+" id="row-[0-9a-f]{12}">.*?</tr>', page, re.S)
 
 
-def test_it_lists_running_containers_by_default_and_all_with_the_switch_remembered(lab, viewer_client):  # noqa: F811
+def test_it_lists_running_containers_by_default_and_all_with_the_switch_remembered(lab, viewer_client):
     exited = lab.hello()
     up = lab.httpd()
 
@@ -33,7 +32,7 @@ def test_it_lists_running_containers_by_default_and_all_with_the_switch_remember
     assert exited.name not in viewer_client.get("/containers/").content.decode()
 
 
-def test_it_shows_the_columns_as_the_cli_prints_them(lab, viewer_client):  # noqa: F811
+def test_it_shows_the_columns_as_the_cli_prints_them(lab, viewer_client):
     up = lab.httpd()
     port = up.ports["80/tcp"][0]["HostPort"]
     page = viewer_client.get("/containers/", {"q": up.name}).content.decode()
@@ -49,7 +48,7 @@ def test_it_shows_the_columns_as_the_cli_prints_them(lab, viewer_client):  # noq
     assert f">{up.name}</a>" in row
 
 
-def test_it_filters_as_you_type_and_answers_htmx_with_the_table_only(lab, viewer_client):  # noqa: F811
+def test_it_filters_as_you_type_and_answers_htmx_with_the_table_only(lab, viewer_client):
     first, second = lab.httpd("alpha"), lab.httpd("beta")
     response = viewer_client.get("/containers/", {"q": first.name}, headers={"HX-Request": "true"})
     page = response.content.decode()
@@ -60,7 +59,7 @@ def test_it_filters_as_you_type_and_answers_htmx_with_the_table_only(lab, viewer
     assert "No containers match" in page
 
 
-def test_it_sorts_by_any_column_both_ways(lab, viewer_client):  # noqa: F811
+def test_it_sorts_by_any_column_both_ways(lab, viewer_client):
     a = lab.httpd("sort-a")
     b = lab.httpd("sort-b")
     prefix = a.name.split("-")[0]
@@ -75,7 +74,8 @@ def test_it_sorts_by_any_column_both_ways(lab, viewer_client):  # noqa: F811
     assert newest_first.index(b.name) < newest_first.index(a.name)
 
 
-def test_it_counts_containers_per_state(lab, viewer_client):  # noqa: F811
+@pytest.mark.serial  # counts or compares what the whole engine holds
+def test_it_counts_containers_per_state(lab, viewer_client):
     lab.hello()
     paused = lab.httpd("paused")
     paused.pause()
@@ -86,7 +86,7 @@ def test_it_counts_containers_per_state(lab, viewer_client):  # noqa: F811
     assert "(Paused)" in page  # a paused container is listed by `docker ps`, said as the engine says it
 
 
-def test_an_operator_stops_and_removes_several_containers_in_one_action(lab, operator_client):  # noqa: F811
+def test_an_operator_stops_and_removes_several_containers_in_one_action(lab, operator_client):
     one, two = lab.httpd("bulk1"), lab.httpd("bulk2")
     response = operator_client.post(
         "/containers/bulk/", {"action": "stop", "ids": [one.id, two.id], "grace": "1"}, follow=True
@@ -118,7 +118,7 @@ def test_a_bulk_action_without_containers_or_with_an_unknown_action_does_nothing
     assert not AuditEvent.objects.filter(action__startswith="container.").exists()
 
 
-def test_a_viewer_sees_no_bulk_actions_and_is_refused_them(lab, viewer_client):  # noqa: F811
+def test_a_viewer_sees_no_bulk_actions_and_is_refused_them(lab, viewer_client):
     up = lab.httpd()
     page = viewer_client.get("/containers/").content.decode()
     assert 'id="bulk"' not in page and 'name="ids"' not in page and "Run a container" not in page

@@ -4,7 +4,7 @@ import re
 import urllib.request
 
 from tests.conftest import wait_until
-from tests.containers_lab import host_port, lab  # noqa: F401
+from tests.containers_lab import host_port
 
 HTMX = {"HX-Request": "true"}
 
@@ -13,7 +13,7 @@ def cursor(page: str) -> str:
     return re.search(r'id="log-poller" hx-get="[^"?]+\?after=(\d+)"', page).group(1)
 
 
-def test_httpd_log_lines_appear_live_with_stderr_told_apart(lab, viewer_client):  # noqa: F811
+def test_httpd_log_lines_appear_live_with_stderr_told_apart(lab, viewer_client):
     up = lab.httpd()
     url = f"/containers/{up.id}/logs/"
     page = viewer_client.get(url, headers=HTMX).content.decode()
@@ -38,7 +38,7 @@ def test_httpd_log_lines_appear_live_with_stderr_told_apart(lab, viewer_client):
     assert 'hx-swap-oob="true"' in news and cursor(news) != after  # the poller moves on
 
 
-def test_the_window_is_bounded_and_the_tail_is_chosen(lab, viewer_client):  # noqa: F811
+def test_the_window_is_bounded_and_the_tail_is_chosen(lab, viewer_client):
     lab.pull("httpd", "2.4")
     chatty = lab.client.containers.run("httpd:2.4", ["sh", "-c", "seq 1 3000"], name=lab.name("chatty"), detach=True)
     chatty.wait()
@@ -52,7 +52,7 @@ def test_the_window_is_bounded_and_the_tail_is_chosen(lab, viewer_client):  # no
     assert page.count('<div class="line stdout"') == 1000 and ">3000</div>" in page and ">2000</div>" not in page
 
 
-def test_the_whole_log_downloads_with_or_without_timestamps(lab, viewer_client):  # noqa: F811
+def test_the_whole_log_downloads_with_or_without_timestamps(lab, viewer_client):
     lab.pull("httpd", "2.4")
     both = lab.client.containers.run(
         "httpd:2.4", ["sh", "-c", "seq 1 5000; echo oops >&2"], name=lab.name("download"), detach=True

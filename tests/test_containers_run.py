@@ -9,7 +9,7 @@ import pytest
 from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from tests.conftest import wait_until
-from tests.containers_lab import host_port, lab  # noqa: F401
+from tests.containers_lab import host_port
 from tests.lab import HELLO_TEXT
 
 
@@ -31,8 +31,7 @@ def output_has(job: Job, text: str, timeout: float = 60) -> None:
     wait_until(lambda: text in Job.objects.get(pk=job.pk).output, timeout=timeout, message=repr(text))
 
 
-@pytest.mark.worker
-def test_hello_world_pulls_on_demand_and_shows_its_whole_message(worker, lab, operator_client):  # noqa: F811
+def test_hello_world_pulls_on_demand_and_shows_its_whole_message(job_runner, lab, operator_client):
     with contextlib.suppress(docker.errors.ImageNotFound):
         lab.client.images.remove("hello-world:latest", force=True)
     name = lab.name("hello")
@@ -67,8 +66,7 @@ def test_hello_world_pulls_on_demand_and_shows_its_whole_message(worker, lab, op
     assert not lab.exists(again.result["id"])  # --rm
 
 
-@pytest.mark.worker
-def test_httpd_keeps_running_its_lines_arrive_live_and_stop_ends_it(worker, lab, operator_client):  # noqa: F811
+def test_httpd_keeps_running_its_lines_arrive_live_and_stop_ends_it(job_runner, lab, operator_client):
     lab.pull("httpd", "2.4")
     name = lab.name("httpd")
     job = run(operator_client, image="httpd:2.4", name=name, ports="80")
@@ -93,8 +91,7 @@ def test_httpd_keeps_running_its_lines_arrive_live_and_stop_ends_it(worker, lab,
     assert lab.get(name).status == "exited"
 
 
-@pytest.mark.worker
-def test_cancel_stops_following_and_leaves_the_container_running(worker, lab, operator_client):  # noqa: F811
+def test_cancel_stops_following_and_leaves_the_container_running(job_runner, lab, operator_client):
     lab.pull("httpd", "2.4")
     name = lab.name("detach")
     job = run(operator_client, image="httpd:2.4", name=name)
@@ -106,8 +103,7 @@ def test_cancel_stops_following_and_leaves_the_container_running(worker, lab, op
     assert lab.get(name).status == "running"
 
 
-@pytest.mark.worker
-def test_a_run_without_following_starts_it_and_ends(worker, lab, operator_client):  # noqa: F811
+def test_a_run_without_following_starts_it_and_ends(job_runner, lab, operator_client):
     lab.pull("httpd", "2.4")
     name = lab.name("bg")
     job = finished(run(operator_client, image="httpd:2.4", name=name, follow="", restart_policy="unless-stopped"))
@@ -117,8 +113,7 @@ def test_a_run_without_following_starts_it_and_ends(worker, lab, operator_client
     assert container.attrs["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
 
 
-@pytest.mark.worker
-def test_a_missing_image_or_a_failing_start_fails_the_job_with_the_reason(worker, lab, operator_client, registry):  # noqa: F811
+def test_a_missing_image_or_a_failing_start_fails_the_job_with_the_reason(job_runner, lab, operator_client, registry):
     job = finished(run(operator_client, image=f"{registry}/library/nope:1", name=lab.name("nope")))
     assert job.state == "failed" and "was not found" in job.error
     lab.pull("httpd", "2.4")
@@ -158,8 +153,7 @@ def test_the_form_offers_dangerous_options_to_admins_only(operator_client, admin
     assert viewer_client.get("/containers/run/").status_code == 403
 
 
-@pytest.mark.worker
-def test_a_run_joins_a_pull_of_its_image_already_running(worker, lab, operator_client):  # noqa: F811
+def test_a_run_joins_a_pull_of_its_image_already_running(job_runner, lab, operator_client):
     with contextlib.suppress(docker.errors.ImageNotFound):
         lab.client.images.remove("httpd:2.2", force=True)
     # A pull of the same reference is under way (its row, as the image pull job keeps it).

@@ -11,7 +11,6 @@ from console.audit.models import AuditEvent
 from console.audit.record import record
 from console.jobs.models import Job
 from console.jobs.runner import execute
-from tests.images_registries import slow_reference_fixture  # noqa: F401  (a fixture)
 
 
 @pytest.mark.django_db(transaction=True)

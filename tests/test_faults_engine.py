@@ -15,7 +15,9 @@ from django.urls import reverse
 from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from tests.conftest import wait_until
-from tests.containers_lab import lab  # noqa: F401  (a fixture)
+
+# It stops a part of the lab every other test shares: run alone, after the parallel pass.
+pytestmark = pytest.mark.serial
 
 
 def engine_answers() -> bool:
@@ -65,10 +67,9 @@ def stopped_engine():
             pytest.fail("the lab engine stopped answering")
 
 
-@pytest.mark.worker
 def test_with_the_engine_stopped_every_page_answers_and_a_job_fails_saying_why(
-    worker,
-    lab,  # noqa: F811
+    job_runner,
+    lab,
     admin_client,
     operator_client,
     stopped_engine_after_setup,
@@ -139,7 +140,7 @@ def test_with_the_engine_stopped_every_page_answers_and_a_job_fails_saying_why(
 
 
 @pytest.fixture
-def stopped_engine_after_setup(lab, request):  # noqa: F811
+def stopped_engine_after_setup(lab, request):
     """An exited container and its image, made while the engine ran; then the engine stopped."""
     container = lab.hello("faults")
     image_id = container.image.id

@@ -13,6 +13,9 @@ from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from tests.conftest import wait_until
 
+# It stops a part of the lab every other test shares: run alone, after the parallel pass.
+pytestmark = pytest.mark.serial
+
 
 @pytest.fixture
 def redis_stopped():

@@ -13,6 +13,7 @@ def _fresh_engine_status():
     cache.clear()
 
 
+@pytest.mark.serial  # counts or compares what the whole engine holds
 def test_the_dashboard_shows_the_engine_version_and_counts(admin_client, registry):
     import docker
 

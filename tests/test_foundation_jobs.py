@@ -27,8 +27,7 @@ def test_a_worker_moves_a_job_from_queued_to_succeeded(worker, operator_client):
     assert "Computed" in page and "Build Cache" in page
 
 
-@pytest.mark.worker
-def test_a_job_page_stops_polling_once_the_job_has_finished(worker, operator_client):
+def test_a_job_page_stops_polling_once_the_job_has_finished(job_runner, operator_client):
     operator_client.post(reverse("system_disk_refresh"))
     job = Job.objects.get()
     wait_until(lambda: Job.objects.get(pk=job.pk).is_finished, message="the job to finish")

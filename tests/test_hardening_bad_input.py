@@ -14,22 +14,16 @@ import docker.errors
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
+from console import engine, policy
 from console.containers.forms import RunForm
 from console.images.reference import parse
 from console.jobs.models import Job
 from tests.images_registries import forget, import_image
 
-settings.register_profile(
-    "console-forms",
-    max_examples=40,
-    deadline=None,
-    database=None,  # nothing written into the repository
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-FORMS = settings.get_profile("console-forms")
+FORMS = settings()  # the profile conftest loaded (HYPOTHESIS_PROFILE: ci, or dev for the edit loop)
 
 TEXT = st.text(max_size=80)
 MESSAGE = re.compile(r'role="alert"|class="errorlist|class="flash')
@@ -191,7 +185,7 @@ def test_the_run_form_queues_only_checked_specs(operator_client, fields):
     spec = queued.get().params["spec"]
     form = RunForm(form_data(spec))
     assert form.is_valid(), form.errors
-    assert not form.admin_only_sent() and not form.host_access()
+    assert not policy.host_reaching(engine.run_config(form.spec())["HostConfig"])
     assert form.spec() == spec
 
 
@@ -236,7 +230,7 @@ def test_the_container_list_filter(viewer_client, query):
         assert viewer_client.get(reverse("container_list"), query, **headers).status_code == 200
 
 
-@settings(FORMS, max_examples=15)  # a stats sample takes the engine a second
+@settings(FORMS, max_examples=min(15, FORMS.max_examples))  # a stats sample takes the engine a second
 @given(
     logs=st.fixed_dictionaries({"tail": text_or("100", "-5", "1e9"), "after": text_or("0", "99999999999999999999")}),
     stats=st.dictionaries(text_or("cpu", "sys", "hcpu", "hmem"), text_or("1,2,x", "nan", "inf", "-1"), max_size=4),
@@ -278,7 +272,8 @@ def test_the_audit_search_and_its_exports(viewer_client, query):
             assert response.content.decode().startswith("Bad filter: ")
 
 
-@settings(FORMS, max_examples=10)  # the system page asks the engine for its whole event history
+# the system page asks the engine for its whole event history
+@settings(FORMS, max_examples=min(10, FORMS.max_examples))
 @given(query=st.fixed_dictionaries({"type": text_or("container", "image"), "action": TEXT}))
 def test_the_event_feed_filter(viewer_client, query):
     assert viewer_client.get(reverse("system"), query).status_code == 200

@@ -33,6 +33,7 @@ def engine_state() -> tuple:
     return images, containers
 
 
+@pytest.mark.serial  # counts or compares what the whole engine holds
 @pytest.mark.worker
 def test_forged_messages_do_nothing_and_the_worker_keeps_working(worker, operator_client, tmp_path):
     # A queued job a forged message might try to start (its id as text, as a boolean, in a list …).

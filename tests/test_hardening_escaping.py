@@ -9,7 +9,6 @@ from playwright.sync_api import expect
 
 from console.jobs.models import Job
 from tests.conftest import sign_in, wait_until
-from tests.containers_lab import lab  # noqa: F401  (a fixture)
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -18,7 +17,7 @@ ESCAPED = {SCRIPT: "&lt;script&gt;alert(1)&lt;/script&gt;", IMG: "&lt;img src=x 
 COMMAND = f"echo '{SCRIPT}'; echo '{IMG}' >&2; echo ready; sleep 600"
 
 
-def hostile_container(lab):  # noqa: F811
+def hostile_container(lab):
     """A running container whose labels, environment, command and log output hold the payloads;
     its name, which cannot hold them, uses every character a name may have, at the longest allowed."""
     name = lab.name("xss")
@@ -51,8 +50,7 @@ def assert_escaped(page: str, where: str, *shown: str) -> None:
         assert ESCAPED[payload] in page, f"{where} does not show {payload} as text"
 
 
-@pytest.mark.worker
-def test_every_page_shows_markup_from_the_engine_as_text(worker, lab, admin_client):  # noqa: F811
+def test_every_page_shows_markup_from_the_engine_as_text(job_runner, lab, admin_client):
     container = hostile_container(lab)
     refuse_by_hostile_id(admin_client)
     # A run from the console whose command and environment hold the payloads: its job page and audit rows.
@@ -92,7 +90,7 @@ def test_every_page_shows_markup_from_the_engine_as_text(worker, lab, admin_clie
 
 
 @pytest.mark.django_db(transaction=True)
-def test_in_chromium_no_payload_runs_and_none_becomes_an_element(lab, browser_page, admin_client):  # noqa: F811
+def test_in_chromium_no_payload_runs_and_none_becomes_an_element(lab, browser_page, admin_client):
     container = hostile_container(lab)
     refuse_by_hostile_id(admin_client)
     job = Job.objects.create(

@@ -5,7 +5,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import sign_in
-from tests.containers_lab import lab  # noqa: F401  (a fixture)
 
 NOTICE = "#session-notice"
 
@@ -23,7 +22,7 @@ def assert_nothing_swapped_in(page) -> None:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("how", ["cookie cleared", "signed in again elsewhere"])
-def test_an_htmx_post_with_a_stale_csrf_token_says_reload(lab, browser_page, operator, how):  # noqa: F811
+def test_an_htmx_post_with_a_stale_csrf_token_says_reload(lab, browser_page, operator, how):
     container = lab.httpd("stale")
     page = browser_page
     sign_in(page, "otto")
@@ -49,7 +48,7 @@ def test_an_htmx_post_with_a_stale_csrf_token_says_reload(lab, browser_page, ope
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_htmx_request_after_the_session_ended_says_reload(lab, browser_page, viewer):  # noqa: F811
+def test_an_htmx_request_after_the_session_ended_says_reload(lab, browser_page, viewer):
     container = lab.httpd("ended")
     page = browser_page
     sign_in(page, "vera")
@@ -65,7 +64,7 @@ def test_an_htmx_request_after_the_session_ended_says_reload(lab, browser_page, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_plain_form_with_a_stale_token_gets_a_page_that_says_reload(lab, browser_page, operator):  # noqa: F811
+def test_a_plain_form_with_a_stale_token_gets_a_page_that_says_reload(lab, browser_page, operator):
     container = lab.httpd("plain")
     page = browser_page
     sign_in(page, "otto")

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import sign_in
-from tests.images_registries import import_image, slow_reference_fixture  # noqa: F401  (a fixture)
+from tests.images_registries import import_image
 
 
 def console_errors(page) -> list[str]:
@@ -51,8 +51,7 @@ def test_the_list_filters_as_you_type_and_sorts(browser_page, viewer):
     assert not errors
 
 
-@pytest.mark.worker
-def test_a_pull_shows_live_layer_bars_and_can_be_cancelled(worker, browser_page, operator, slow_reference):
+def test_a_pull_shows_live_layer_bars_and_can_be_cancelled(job_runner, browser_page, operator, slow_reference):
     link, reference = slow_reference
     page = browser_page
     errors = console_errors(page)

@@ -4,7 +4,6 @@ import docker
 import pytest
 from django.urls import reverse
 
-import console.images.job_kinds  # noqa: F401  (registers image.pull for jobs run in this process)
 from console import engine
 from console.audit.models import AuditEvent
 from console.images.pulling import explain_failure
@@ -34,8 +33,7 @@ def remove(client, reference: str) -> str:
     return response.content.decode()
 
 
-@pytest.mark.worker
-def test_it_follows_the_tutorial_pull_list_and_remove(worker, operator_client):
+def test_it_follows_the_tutorial_pull_list_and_remove(job_runner, operator_client):
     forget("httpd:latest", "httpd:2.4", "httpd:2.2")
 
     # docker pull httpd
@@ -120,8 +118,7 @@ def test_a_viewer_cannot_pull_and_the_refusal_is_recorded(viewer_client):
     assert AuditEvent.objects.filter(action="image.pull", outcome="denied", actor_name="vera").exists()
 
 
-@pytest.mark.worker
-def test_a_missing_tag_fails_the_job_with_a_clear_message(worker, operator_client, registry):
+def test_a_missing_tag_fails_the_job_with_a_clear_message(job_runner, operator_client, registry):
     job = finished(pull(operator_client, f"{registry}/library/httpd:nope"))
     assert job.state == "failed"
     assert job.error.startswith(f"{registry}/library/httpd:nope was not found: {registry} has no such image or tag.")

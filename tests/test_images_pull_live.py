@@ -11,7 +11,7 @@ from django.urls import reverse
 from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from tests.conftest import make_user, wait_until
-from tests.images_registries import LAYER, slow_reference_fixture  # noqa: F401  (a fixture)
+from tests.images_registries import LAYER
 
 
 def downloading(job: Job):
@@ -19,8 +19,7 @@ def downloading(job: Job):
     return any(layer["status"] == "Downloading" for layer in job.progress.get("layers", []))
 
 
-@pytest.mark.worker
-def test_it_shows_live_progress_and_cancels_a_running_pull(worker, operator_client, viewer_client, slow_reference):
+def test_it_shows_live_progress_and_cancels_a_running_pull(job_runner, operator_client, viewer_client, slow_reference):
     link, reference = slow_reference
     response = operator_client.post(reverse("image_pull_start"), {"reference": reference})
     job = Job.objects.get()
@@ -45,12 +44,16 @@ def test_it_shows_live_progress_and_cancels_a_running_pull(worker, operator_clie
     assert link.aborted.wait(30), "the engine kept downloading after the pull was cancelled"
     with pytest.raises(docker.errors.ImageNotFound):
         docker.from_env().api.inspect_image(reference)
-    outcomes = list(AuditEvent.objects.filter(job_id=job.pk).order_by("id").values_list("outcome", flat=True))
-    assert outcomes == ["requested", "cancelled"]
+    events = AuditEvent.objects.filter(job_id=job.pk).order_by("id")
+    # The pull's request, the operator's request to cancel it, and the pull's outcome.
+    assert [(e.action, e.outcome, e.actor_name) for e in events] == [
+        ("image.pull", "requested", "otto"),
+        ("job.cancel", "requested", "otto"),
+        ("image.pull", "cancelled", "otto"),
+    ]
 
 
-@pytest.mark.worker
-def test_concurrent_pulls_of_one_reference_make_one_job(worker, slow_reference):
+def test_concurrent_pulls_of_one_reference_make_one_job(job_runner, slow_reference):
     link, reference = slow_reference
     users = [make_user(f"op{i}", "Operator") for i in range(6)]
     start = threading.Barrier(len(users))

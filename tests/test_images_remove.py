@@ -82,6 +82,7 @@ def test_a_viewer_may_preview_but_not_remove(viewer_client, name):
     assert docker.from_env().api.inspect_image(image)["RepoTags"] == [f"{name}:1"]
 
 
+@pytest.mark.serial  # counts or compares what the whole engine holds
 def test_prune_removes_dangling_images_and_says_the_space_reclaimed(operator_client, name):
     dangling = import_image(size=2_000_000)
     kept = import_image(name, "1")

@@ -10,7 +10,6 @@ import signal
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from console.audit.models import AuditEvent
@@ -33,7 +32,7 @@ def test_a_job_whose_worker_was_killed_is_marked_lost(
     start_watcher, slow_df_engine, operator_client, _purge_queue, monkeypatch
 ):
     monkeypatch.setenv("DOCKER_HOST", slow_df_engine.address)
-    worker = Worker(connection.settings_dict["NAME"])
+    worker = Worker()
     monkeypatch.undo()
     try:
         operator_client.post(reverse("system_disk_refresh"))

@@ -1,6 +1,8 @@
 """Engine events as a live feed on the System page, filterable by type and action."""
 
 import contextlib
+import html
+import json
 import re
 
 import docker
@@ -44,6 +46,7 @@ def test_the_feed_shows_what_happened_on_the_engine_filtered_by_type_and_action(
     assert rows(viewer_client.get(reverse("system"), {"action": "no-such-action"}).content.decode()) == []
 
 
+@pytest.mark.serial  # any container event on the engine changes the feed
 def test_the_feed_is_live_and_answers_an_unchanged_poll_with_no_content(
     viewer_client, hello, start_watcher, clean_snapshot
 ):
@@ -60,3 +63,11 @@ def test_the_feed_is_live_and_answers_an_unchanged_poll_with_no_content(
         return response.status_code == 200 and rows(response.content.decode())
 
     assert ("container", "create", "feed-made") in wait_until(new_rows, message="the feed to show the create")
+
+
+def test_filter_text_cannot_add_a_value_to_the_feed_poll(viewer_client, hello, start_watcher, clean_snapshot):
+    start_watcher().wait_following()  # with the snapshot followed, the poll's token names the filter
+    action = '","x":"injected'
+    page = viewer_client.get(reverse("system"), {"action": action}).content.decode()
+    vals = json.loads(html.unescape(re.search(r"id=\"events-feed\"[^>]*hx-vals='([^']*)'", page).group(1)))
+    assert list(vals) == ["v"] and action in vals["v"]

@@ -25,6 +25,7 @@ def page(viewer_client, clean_snapshot) -> str:
     return response.content.decode()
 
 
+@pytest.mark.serial  # counts or compares what the whole engine holds
 def test_it_shows_every_field_of_docker_info(page, registry):
     info = docker.from_env().info()
     expected = [

@@ -77,6 +77,7 @@ def test_it_updates_the_snapshot_after_a_docker_cli_change_and_records_it_once(
     assert len(outside_events("container.start", container_id)) == 1
 
 
+@pytest.mark.serial  # any tag or untag on the engine is an outside change to its watcher
 def test_it_sees_an_image_removed_in_a_shell_with_the_tag_it_had(start_watcher, hello, admin_client, cleanup):
     docker_cli("tag", "hello-world", "shell-tagged:1")
     cleanup.append("shell-tagged:1")
@@ -92,6 +93,7 @@ def test_it_sees_an_image_removed_in_a_shell_with_the_tag_it_had(start_watcher, 
     assert "shell-tagged" not in admin_client.get(reverse("image_list")).content.decode()
 
 
+@pytest.mark.serial  # any tag or untag on the engine is an outside change to its watcher
 def test_it_does_not_record_a_change_the_console_made_as_an_outside_one(start_watcher, hello, operator, cleanup):
     watcher = start_watcher()
     watcher.wait_following()
@@ -108,6 +110,7 @@ def test_it_does_not_record_a_change_the_console_made_as_an_outside_one(start_wa
     assert [e.target for e in outside_events("image.tag")] == ["shell-tagged:2"]
 
 
+@pytest.mark.serial  # any change on the engine changes the dashboard
 def test_the_dashboard_answers_an_unchanged_poll_with_no_content(start_watcher, hello, admin_client, cleanup):
     watcher = start_watcher()
     watcher.wait_following()
@@ -179,3 +182,14 @@ def test_a_container_paused_from_the_console_is_not_an_outside_change_but_unpaus
     assert len(unpaused) == 1 and unpaused[0].target == "paused-here"
     assert outside_events("container.pause", container.id) == []
     assert AuditEvent.objects.filter(action="container.pause", actor_name="otto", outcome="succeeded").count() == 1
+
+
+def test_a_console_change_makes_the_next_page_list_afresh(
+    transactional_db, clean_snapshot, hello, operator_client, cleanup
+):
+    before = snapshot.generation("images")
+    cleanup.append("console-tagged:3")
+    image_id = docker.from_env().images.get("hello-world").id
+    response = operator_client.post(reverse("image_tag", args=[image_id]), {"target": "console-tagged:3"})
+    assert response.status_code == 302
+    assert snapshot.generation("images") > before

@@ -6,18 +6,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, wait_until
+from tests.conftest import ROOT, database_url, log_file, wait_until
 
 
 class WatcherProcess:
-    def __init__(self, db_name: str, **env: str):
-        self.env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_name}", **env}
-        self.log = open(Path(db_name).with_suffix(f".watcher{time.monotonic_ns()}.log"), "w+")
+    def __init__(self, **env: str):
+        self.env = {**os.environ, "DATABASE_URL": database_url(), **env}
+        self.log = log_file("watcher")
         self.proc = subprocess.Popen(
             [sys.executable, "manage.py", "watch"],
             cwd=ROOT,
@@ -71,12 +69,10 @@ def clean_snapshot():
 @pytest.fixture
 def start_watcher(transactional_db, clean_snapshot):
     """Start watchers (real processes) on the test database; all are stopped after the test."""
-    from django.db import connection
-
     started: list[WatcherProcess] = []
 
     def start(**env: str) -> WatcherProcess:
-        watcher = WatcherProcess(connection.settings_dict["NAME"], **env)
+        watcher = WatcherProcess(**env)
         started.append(watcher)
         return watcher
 

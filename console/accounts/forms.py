@@ -1,10 +1,22 @@
+import unicodedata
+
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.validators import RegexValidator
 
 from console.accounts.roles import ROLES, VIEWER
 
 ROLE_CHOICES = [(r, r) for r in ROLES]
+# ASCII only: letters from other scripts and full-width forms make names that look like another user's.
+USERNAME_RULE = RegexValidator(
+    r"\A[A-Za-z0-9._-]+\Z",
+    "Use only ASCII letters, digits and . _ - in a username "
+    "(look-alike letters from other scripts, such as Cyrillic “а”, or full-width letters are refused).",
+)
+
+
+def _folded(username: str) -> str:
+    return unicodedata.normalize("NFKC", username).casefold()
 
 
 class RoleForm(forms.Form):
@@ -12,7 +24,7 @@ class RoleForm(forms.Form):
 
 
 class NewUserForm(RoleForm):
-    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    username = forms.CharField(max_length=150, validators=[USERNAME_RULE])
     password = forms.CharField(widget=forms.PasswordInput(render_value=False), strip=False)
     field_order = ["username", "password", "role"]
 
@@ -22,8 +34,10 @@ class NewUserForm(RoleForm):
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
-        if get_user_model().objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("A user with that username already exists.")
+        # Also against names made before this rule (createsuperuser takes any letters): "ADA", "ａｄａ" are "ada".
+        taken = get_user_model().objects.values_list("username", flat=True)
+        if _folded(username) in {_folded(name) for name in taken}:
+            raise forms.ValidationError("A user with that username (or one that looks the same) already exists.")
         return username
 
     def clean(self):

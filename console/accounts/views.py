@@ -32,6 +32,23 @@ def _set_role(user, role: str) -> None:
     user.groups.add(Group.objects.get_or_create(name=role)[0])
 
 
+def _lock_admins() -> None:
+    """Changes to users and roles take the Admin group's row first, so they happen one at a time (on SQLite
+    the IMMEDIATE transaction already holds the write lock): two Admins demoting each other cannot both pass."""
+    Group.objects.select_for_update().get_or_create(name=ADMIN)
+
+
+def _why_not(request: HttpRequest, user=None) -> str:
+    """Why the acting Admin may not change `user` (or add one) now, or "". Asked under the lock, on fresh rows:
+    an Admin demoted or deactivated a moment ago changes nothing, so one Admin always remains: the one acting."""
+    actor = User.objects.get(pk=request.user.pk)
+    if not actor.is_active or assigned_role(actor) != ADMIN:
+        return "You are no longer an active Admin; nothing was changed."
+    if user is not None and user.is_superuser and not actor.is_superuser:
+        return f"{user.username} is a superuser; only a superuser can change a superuser."
+    return ""
+
+
 @role_required(ADMIN, "user.list")
 def user_list(request: HttpRequest) -> HttpResponse:
     return _render_users(request, NewUserForm())
@@ -46,22 +63,33 @@ def user_create(request: HttpRequest) -> HttpResponse:
         record(request, "user.create", request.POST.get("username", "")[:150], "failed", error=problems)
         return _render_users(request, form, status=400)
     with transaction.atomic():
+        _lock_admins()
+        if reason := _why_not(request):
+            record(request, "user.create", form.cleaned_data["username"], "failed", error=reason)
+            messages.error(request, reason)
+            return redirect("user_list")
         user = User.objects.create_user(form.cleaned_data["username"], password=form.cleaned_data["password"])
         _set_role(user, form.cleaned_data["role"])
-    record(request, "user.create", user.username, "succeeded", target_id=str(user.pk), role=form.cleaned_data["role"])
+        record(
+            request, "user.create", user.username, "succeeded", target_id=str(user.pk), role=form.cleaned_data["role"]
+        )
     messages.success(request, f"Created {user.username} as {form.cleaned_data['role']}.")
     return redirect("user_list")
 
 
 @require_POST
 @role_required(ADMIN, "role.change")
+@transaction.atomic
 def user_role(request: HttpRequest, user_id: int) -> HttpResponse:
+    _lock_admins()
     user = get_object_or_404(User, pk=user_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
         return _refuse(request, "role.change", user, "Choose one of the roles Viewer, Operator or Admin.")
     if user.pk == request.user.pk:
         return _refuse(request, "role.change", user, "You cannot change your own role; ask another Admin.")
+    if reason := _why_not(request, user):
+        return _refuse(request, "role.change", user, reason)
     if user.is_superuser:
         return _refuse(request, "role.change", user, f"{user.username} is a superuser, and superusers are Admins.")
     old, new = assigned_role(user), form.cleaned_data["role"]
@@ -78,10 +106,14 @@ def user_role(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(ADMIN, "user.deactivate")
+@transaction.atomic
 def user_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+    _lock_admins()
     user = get_object_or_404(User, pk=user_id)
     if user.pk == request.user.pk:
         return _refuse(request, "user.deactivate", user, "You cannot deactivate yourself; ask another Admin.")
+    if reason := _why_not(request, user):
+        return _refuse(request, "user.deactivate", user, reason)
     if not user.is_active:
         messages.info(request, f"{user.username} already is deactivated.")
         return redirect("user_list")
@@ -95,8 +127,12 @@ def user_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(ADMIN, "user.reactivate")
+@transaction.atomic
 def user_reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+    _lock_admins()
     user = get_object_or_404(User, pk=user_id)
+    if reason := _why_not(request, user):
+        return _refuse(request, "user.reactivate", user, reason)
     if user.is_active:
         messages.info(request, f"{user.username} already is active.")
         return redirect("user_list")

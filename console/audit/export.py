@@ -2,6 +2,7 @@
 
 import csv
 import json
+import unicodedata
 from collections.abc import Iterable, Iterator
 
 from django.db.models import QuerySet
@@ -28,7 +29,7 @@ FIELDS = [
     "hash",
 ]
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA = ("=", "+", "-", "@")
 
 
 def as_dict(event: AuditEvent) -> dict:
@@ -41,8 +42,11 @@ def _cell(value) -> str:
     if value is None:
         return ""
     text = json.dumps(value, sort_keys=True, ensure_ascii=False) if isinstance(value, dict) else str(value)
-    # A spreadsheet would run a cell that starts like a formula; sign-in names are typed by anyone.
-    return "'" + text if text.startswith(_FORMULA) else text
+    # A spreadsheet would run a cell that starts like a formula; sign-in names are typed by anyone. Spreadsheets
+    # skip leading blanks and read full-width ＝ ＋ － ＠ as = + - @, so the check does too.
+    if text.startswith(("\t", "\r")) or unicodedata.normalize("NFKC", text).lstrip().startswith(_FORMULA):
+        return "'" + text
+    return text
 
 
 class _Line:

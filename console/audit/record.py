@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import json
 from typing import Any
 
 from django.conf import settings
@@ -11,25 +11,43 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from console import secrets
 from console.audit.models import AuditEvent, ChainHead
 
 OUTSIDE = "outside the console"
 SYSTEM = "console"
-_SECRET = re.compile(r"pass|token|secret|credential|auth|key", re.I)
+# An event says what happened, not everything a caller handed over: longer details are cut, saying so.
+ERROR_LIMIT = 4000
+VALUE_LIMIT = 2000
+PARAMS_LIMIT = 16000
 
 
-def _scrub(value: Any, name: str = "") -> Any:
-    """Secrets never enter the trail, whatever a caller hands over: values named like a secret,
-    at any depth, and NAME=value strings (environment variables, options) named like one."""
-    if _SECRET.search(name):
-        return "***"
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… (truncated: {len(text)} characters)"
+
+
+def _bounded(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _scrub(v, str(k)) for k, v in value.items()}
+        return {str(k)[:200]: _bounded(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_scrub(v) for v in value]
-    if isinstance(value, str) and "=" in value and _SECRET.search(value.partition("=")[0]):
-        return value.partition("=")[0] + "=***"
+        return [_bounded(v) for v in value]
+    if isinstance(value, str):
+        return _cut(value, VALUE_LIMIT)
     return value
+
+
+def _details(params: dict[str, Any]) -> dict[str, Any]:
+    """What an event keeps of a caller's params: secrets masked (console.secrets), sizes bounded."""
+    kept = _bounded(secrets.mask({k: v for k, v in params.items() if v is not None}))
+    text = json.dumps(kept, sort_keys=True, ensure_ascii=False, default=str)
+    if len(text) > PARAMS_LIMIT:
+        return {
+            "truncated": f"the details were {len(text)} characters; the first {PARAMS_LIMIT} are kept",
+            "head": text[:PARAMS_LIMIT],
+        }
+    return kept
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -76,9 +94,9 @@ def record(
             action=action,
             target=str(target)[:500],
             target_id=str(target_id)[:200],
-            params=_scrub({k: v for k, v in params.items() if v is not None}),
+            params=_details(params),
             outcome=outcome,
-            error=str(error)[:4000],
+            error=_cut(secrets.mask_text(str(error)), ERROR_LIMIT),
             job_id=job_id,
             prev_hash=head.last_hash,
         )

@@ -1,4 +1,3 @@
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -7,6 +6,7 @@ from django.views.decorators.http import require_GET
 from console.audit.export import FORMATS, export
 from console.audit.forms import AuditFilterForm
 from console.audit.models import AuditEvent
+from console.listing import page
 
 PER_PAGE = 50
 
@@ -15,9 +15,11 @@ PER_PAGE = 50
 def audit_list(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     events = form.filter(AuditEvent.objects.order_by("-id")) if form.is_valid() else AuditEvent.objects.none()
+    shown, current = page(events, request.GET.get("page"), PER_PAGE)
     ctx = {
         "form": form,
-        "page": Paginator(events, PER_PAGE).get_page(request.GET.get("page")),
+        "window": shown,
+        "page": current,
         "known_users": AuditEvent.objects.order_by("actor_name").values_list("actor_name", flat=True).distinct(),
         "known_actions": AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct(),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -13,10 +13,11 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from console import engine
+from console import engine, policy, snapshot
 from console.accounts.roles import ADMIN, OPERATOR, deny, has_role, role_required
 from console.audit.record import record
-from console.containers.forms import NAME, RunForm
+from console.containers.forms import COMMAND_LIMIT, NAME, RunForm
+from console.containers.job_kinds import EXEC
 from console.containers.job_kinds import KIND as RUN
 from console.htmx import htmx_partial
 from console.jobs.runner import enqueue
@@ -25,7 +26,6 @@ SIGNALS = ["SIGKILL", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGU
 GRACE_MAX = 600
 BULK_ACTIONS = ("start", "stop", "remove")
 BULK_MAX = 200
-EXEC_TIMEOUT = 30  # seconds a command may take before the page answers without it
 
 
 class BadInput(ValueError):
@@ -57,28 +57,35 @@ def _on(post, key: str) -> bool:
     return post.get(key, "") in ("1", "on", "true")
 
 
-# action: (its parameters from the form, the engine call, what it did)
-ACTIONS: dict[str, tuple[Callable[[Any], dict], Callable[[str, dict], None], str]] = {
-    "start": (lambda post: {}, lambda ref, p: engine.start_container(ref), "Started"),
-    "stop": (lambda post: {"grace": _grace(post)}, lambda ref, p: engine.stop_container(ref, p["grace"]), "Stopped"),
-    "restart": (
+class Action(NamedTuple):
+    params: Callable[[Any], dict]  # its parameters, from the form
+    call: Callable[[str, dict], None]  # the engine call, on a container id
+    done: str  # what it did, for the message
+
+
+ACTIONS: dict[str, Action] = {
+    "start": Action(lambda post: {}, lambda ref, p: engine.start_container(ref), "Started"),
+    "stop": Action(
+        lambda post: {"grace": _grace(post)}, lambda ref, p: engine.stop_container(ref, p["grace"]), "Stopped"
+    ),
+    "restart": Action(
         lambda post: {"grace": _grace(post)},
         lambda ref, p: engine.restart_container(ref, p["grace"]),
         "Restarted",
     ),
-    "kill": (
+    "kill": Action(
         lambda post: {"signal": _signal(post)},
         lambda ref, p: engine.kill_container(ref, p["signal"]),
         "Signalled",
     ),
-    "pause": (lambda post: {}, lambda ref, p: engine.pause_container(ref), "Paused"),
-    "unpause": (lambda post: {}, lambda ref, p: engine.unpause_container(ref), "Unpaused"),
-    "rename": (
+    "pause": Action(lambda post: {}, lambda ref, p: engine.pause_container(ref), "Paused"),
+    "unpause": Action(lambda post: {}, lambda ref, p: engine.unpause_container(ref), "Unpaused"),
+    "rename": Action(
         lambda post: {"name": _new_name(post)},
         lambda ref, p: engine.rename_container(ref, p["name"]),
         "Renamed",
     ),
-    "remove": (
+    "remove": Action(
         lambda post: {"force": _on(post, "force"), "volumes": _on(post, "volumes")},
         lambda ref, p: engine.remove_container(ref, force=p["force"], volumes=p["volumes"]),
         "Removed",
@@ -95,12 +102,14 @@ def act(request: HttpRequest, action: str, container_id: str, params: dict) -> t
         record(request, audit_action, container_id, "failed", error=exc.message, **params)
         return False, exc.message, ""
     try:
-        ACTIONS[action][1](container.id, params)
+        ACTIONS[action].call(container.id, params)
     except engine.EngineError as exc:
         record(request, audit_action, container.name, "failed", target_id=container.id, error=exc.message, **params)
         return False, f"The engine refused to {action} {container.name}: {exc.message}", container.id
+    finally:
+        snapshot.changed()
     record(request, audit_action, container.name, "succeeded", target_id=container.id, **params)
-    done = ACTIONS[action][2]
+    done = ACTIONS[action].done
     if action == "kill":
         return True, f"Sent {params['signal']} to {container.name}.", container.id
     if action == "rename":
@@ -120,7 +129,7 @@ def action_view(action: str):
     @role_required(OPERATOR, f"container.{action}")
     def view(request: HttpRequest, container_id: str) -> HttpResponse:
         try:
-            params = ACTIONS[action][0](request.POST)
+            params = ACTIONS[action].params(request.POST)
         except BadInput as exc:
             messages.error(request, f"Nothing was done: {exc}")
             return _back(request, container_id)
@@ -143,7 +152,7 @@ def container_bulk(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Nothing was done: select containers, then Start, Stop or Remove.")
         return redirect("container_list")
     try:
-        params = ACTIONS[action][0](request.POST)
+        params = ACTIONS[action].params(request.POST)
     except BadInput as exc:
         messages.error(request, f"Nothing was done: {exc}")
         return redirect("container_list")
@@ -154,43 +163,43 @@ def container_bulk(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(OPERATOR, "container.exec")
+@role_required(OPERATOR, EXEC)
 def container_exec(request: HttpRequest, container_id: str) -> HttpResponse:
+    """Queue a command as a job (it never holds a web thread); refused when the container reaches the host
+    and the user is not an Admin."""
     command = request.POST.get("command", "").strip()
-    ctx: dict[str, Any] = {"container_id": container_id, "command": command}
     try:
-        argv = shlex.split(command)
-    except ValueError as exc:
-        argv, ctx["exec_error"] = [], f"The command cannot be split into words: {exc}."
-    if not argv and "exec_error" not in ctx:
-        ctx["exec_error"] = "Enter a command, e.g. ls -l /."
-    if argv:
-        try:
-            container = engine.inspect_container(container_id)
-            result = engine.exec_command(container.id, argv, timeout=EXEC_TIMEOUT)
-        except engine.EngineError as exc:
-            record(request, "container.exec", container_id, "failed", error=exc.message, command=command)
-            ctx["exec_error"] = exc.message
-        else:
-            record(
-                request,
-                "container.exec",
-                container.name,
-                "succeeded" if result.finished else "failed",
-                target_id=container.id,
-                error="" if result.finished else f"still running after {EXEC_TIMEOUT} s",
-                command=command,
-                exit_code=result.exit_code,
-            )
-            ctx.update(result=result, timeout=EXEC_TIMEOUT)
-    status = 400 if "exec_error" in ctx and not argv else 200
+        if len(command) > COMMAND_LIMIT:
+            raise BadInput(f"The command is {len(command):,} characters long; the limit is {COMMAND_LIMIT:,}.")
+        if not shlex.split(command):
+            raise BadInput("Enter a command, e.g. ls -l /.")
+    except ValueError as exc:  # BadInput, or shlex on unbalanced quotes
+        return _exec_page(request, container_id, error=f"Nothing was run: {exc}", status=400)
+    try:
+        container = engine.inspect_container(container_id)
+        if not container.running:
+            raise engine.EngineError(f"Container {container.name} is not running.")
+        dangerous = policy.check(request.user, container.host_config)
+    except engine.EngineError as exc:
+        record(request, EXEC, container_id, "failed", error=exc.message, command=command)
+        return _exec_page(request, container_id, error=exc.message)  # a 200: htmx swaps it into the page
+    except policy.Refused as exc:
+        why = f"Only Admins may run commands in {container.name}, which reaches the host through"
+        return _refuse(request, EXEC, why, exc.reasons, container.name)
+    job = enqueue(request, EXEC, container.name, container_id=container.id, command=command, dangerous=dangerous)
+    if not htmx_partial(request):
+        return redirect("job_detail", job_id=job.pk)
+    return _exec_page(request, container.id, job=job)
+
+
+def _exec_page(request: HttpRequest, container_id: str, status: int = 200, **ctx: Any) -> HttpResponse:
     template = "containers/exec.html#result" if htmx_partial(request) else "containers/exec.html"
-    return render(request, template, ctx, status=status)
+    return render(request, template, {"container_id": container_id, **ctx}, status=status)
 
 
-def _refuse(request: HttpRequest, reasons: list[str]) -> HttpResponse:
-    messages.error(request, f"Only Admins may use {'; '.join(reasons)}. Nothing was run.")
-    return deny(request, ADMIN, RUN, request.POST.get("image", "")[:500], refused=reasons)
+def _refuse(request: HttpRequest, action: str, why: str, reasons: list[str], target: str) -> HttpResponse:
+    messages.error(request, f"{why} {'; '.join(reasons)}. Nothing was run.")
+    return deny(request, ADMIN, action, target, refused=reasons)
 
 
 @require_http_methods(["GET", "POST"])
@@ -201,18 +210,17 @@ def container_run(request: HttpRequest) -> HttpResponse:
         form = RunForm(initial={"image": request.GET.get("image", "")[:500]})
         return render(request, "containers/run.html", {"form": form, "admin": admin})
     form = RunForm(request.POST)
-    # Refused before anything else is looked at: the engine is never asked.
-    if not admin and (sent := form.admin_only_sent()):
-        return _refuse(request, sent)
     if not form.is_valid():
         return render(request, "containers/run.html", {"form": form, "admin": admin}, status=400)
+    spec = form.spec()
+    # Decided on the request the engine will be sent, built by the same code the job uses.
     try:
-        host = form.host_access()
+        dangerous = policy.check(request.user, engine.run_config(spec)["HostConfig"])
     except engine.EngineError as exc:
-        form.add_error("volumes", f"Could not check the volumes: {exc.message}")
-        return render(request, "containers/run.html", {"form": form, "admin": admin}, status=400)
-    if host and not admin:
-        return _refuse(request, host)
+        form.add_error(None, f"Could not check the request with the engine: {exc.message}")
+        return render(request, "containers/run.html", {"form": form, "admin": admin}, status=502)
+    except policy.Refused as exc:
+        return _refuse(request, RUN, "Only Admins may use", exc.reasons, spec["image"])
     # The audit trail masks secret-looking NAME=value lines; the job masks them in its row once the engine has them.
-    job = enqueue(request, RUN, form.cleaned_data["image"], spec=form.spec(), dangerous=form.admin_only_sent() + host)
+    job = enqueue(request, RUN, spec["image"], spec=spec, dangerous=dangerous)
     return redirect("job_detail", job_id=job.pk)

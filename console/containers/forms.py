@@ -9,7 +9,6 @@ from typing import Any
 
 from django import forms
 
-from console import engine
 from console.images.reference import InvalidReference, parse
 
 NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}")
@@ -25,9 +24,9 @@ NAMESPACE_MODES = [("", "the container's own"), ("host", "the host's")]
 IPC_MODES = [*NAMESPACE_MODES, ("private", "private"), ("shareable", "shareable"), ("none", "none")]
 MOUNT_TYPES = {"bind", "volume", "tmpfs"}
 
-# Options that give a container power over the host. Only Admins see them; anyone else who
-# sends one is refused before anything is checked or queued.
-ADMIN_ONLY = (
+# Options that give a container power over the host: shown to Admins only. Who may use them is decided
+# by console.policy on the request they turn into, not here.
+ADMIN_FIELDS = (
     "privileged",
     "binds",
     "mounts",
@@ -42,8 +41,20 @@ ADMIN_ONLY = (
 )
 
 
+COMMAND_LIMIT = 4096  # characters of a command, here and for exec
+TEXT_LIMIT = 20_000  # characters of a multi-line field
+LINE_LIMIT = 100  # lines of a multi-line field
+
+
 def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) > LINE_LIMIT:
+        raise forms.ValidationError(f"At most {LINE_LIMIT} lines, please (this has {len(lines)}).")
+    return lines
+
+
+def _multiline(rows: int, **kwargs: Any) -> forms.CharField:
+    return forms.CharField(widget=forms.Textarea(attrs={"rows": rows}), required=False, max_length=TEXT_LIMIT, **kwargs)
 
 
 def _absolute(path: str, what: str) -> str:
@@ -123,36 +134,32 @@ def parse_mount(line: str) -> dict[str, Any]:
 class RunForm(forms.Form):
     image = forms.CharField(max_length=500, help_text="e.g. hello-world, httpd:2.4")
     name = forms.CharField(max_length=128, required=False, help_text="Leave empty for a generated name.")
-    command = forms.CharField(max_length=4000, required=False, help_text="Replaces the image's CMD, e.g. echo hi.")
-    environment = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="KEY=value, one a line."
+    command = forms.CharField(
+        max_length=COMMAND_LIMIT, required=False, help_text="Replaces the image's CMD, e.g. echo hi."
     )
-    ports = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
+    environment = _multiline(3, help_text="KEY=value, one a line.")
+    ports = _multiline(
+        2,
         help_text="host-port:container-port, one a line, e.g. 8080:80. Published on 127.0.0.1 unless you "
         "write another address on purpose, e.g. 0.0.0.0:8080:80.",
     )
-    volumes = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
+    volumes = _multiline(
+        2,
         help_text="Named volumes: name:/path[:ro], one a line.",
     )
     restart_policy = forms.ChoiceField(choices=RESTART_POLICIES, initial="no")
     max_retries = forms.IntegerField(min_value=0, max_value=1000, required=False, help_text="For on-failure.")
     auto_remove = forms.BooleanField(required=False, label="Remove the container when it exits (--rm)")
     follow = forms.BooleanField(required=False, initial=True, label="Follow its output on the job page")
-    # Admins only (ADMIN_ONLY).
+    # Shown to Admins only (ADMIN_FIELDS).
     privileged = forms.BooleanField(required=False, label="Privileged (full access to the host's devices)")
-    binds = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
+    binds = _multiline(
+        2,
         label="Bind mounts of host paths",
         help_text="/host/path:/container/path[:ro], one a line.",
     )
-    mounts = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
+    mounts = _multiline(
+        2,
         help_text="--mount syntax, one a line, e.g. type=bind,source=/srv,target=/data,readonly.",
     )
     network_mode = forms.CharField(max_length=200, required=False, help_text="host, none, bridge or a network name.")
@@ -162,30 +169,22 @@ class RunForm(forms.Form):
     cap_add = forms.CharField(
         max_length=1000, required=False, label="Added capabilities", help_text="e.g. NET_ADMIN SYS_TIME"
     )
-    devices = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
+    devices = _multiline(
+        2,
         help_text="/dev/host[:/dev/container[:rwm]], one a line.",
     )
-    security_opt = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
+    security_opt = _multiline(
+        2,
         label="Security options",
         help_text="e.g. seccomp=unconfined",
     )
-    sysctls = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="name=value, one a line."
-    )
+    sysctls = _multiline(2, help_text="name=value, one a line.")
 
     def basic_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.fields if name not in ADMIN_ONLY]
+        return [self[name] for name in self.fields if name not in ADMIN_FIELDS]
 
     def admin_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in ADMIN_ONLY]
-
-    def admin_only_sent(self) -> list[str]:
-        """Labels of the Admin-only options this request carries, whatever their values."""
-        return [str(self[name].label) for name in ADMIN_ONLY if any(value.strip() for value in self.data.getlist(name))]
+        return [self[name] for name in ADMIN_FIELDS]
 
     def clean_image(self) -> str:
         try:
@@ -291,18 +290,6 @@ class RunForm(forms.Form):
         if data.get("auto_remove") and data.get("restart_policy", "no") != "no":
             self.add_error("auto_remove", "--rm cannot be combined with a restart policy: choose one.")
         return data
-
-    def host_access(self) -> list[str]:
-        """Volume lines that reach the host: host paths, and named volumes whose driver options bind one.
-
-        Raises EngineError when the engine cannot say what a named volume is."""
-        found = []
-        for volume in self.cleaned_data["volumes"]:
-            if _is_host_path(volume["source"]):
-                found.append(f"bind mount of the host path {volume['source']}")
-            elif path := engine.volume_host_path(volume["source"]):
-                found.append(f"volume {volume['source']}, which binds the host path {path}")
-        return found
 
     def spec(self) -> dict[str, Any]:
         """What the run job hands to the engine: the checked fields and nothing else."""

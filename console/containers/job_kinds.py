@@ -1,7 +1,9 @@
-"""`docker run` as a job: find the image or pull it, create, start, and stream the output until it exits."""
+"""`docker run` and `docker exec` as jobs: run finds the image or pulls it, creates, starts, and streams the
+output until the container exits; exec streams a command's output until it exits or its time is up."""
 
 from __future__ import annotations
 
+import shlex
 import time
 from contextlib import suppress
 from typing import Any
@@ -9,13 +11,16 @@ from typing import Any
 from django.conf import settings
 
 from console import engine
-from console.containers.env import masked_lines
 from console.images import pulling
+from console.jobs.kinds import job_kind
 from console.jobs.models import Job
-from console.jobs.runner import JobContext, job_kind
+from console.jobs.runner import OUTPUT_LIMIT, Cancelled, JobContext
+from console.secrets import mask
 
 KIND = "container.run"
+EXEC = "container.exec"
 BATCH_SECONDS = 0.5  # output is written to the job at most this often
+EXEC_END_WAIT = 10  # seconds an ended command's output stream may take to close
 
 
 def _join_or_pull(ctx: JobContext, image: str) -> None:
@@ -64,7 +69,7 @@ def _start(spec: dict[str, Any], container_id: str, start) -> None:
         raise
 
 
-@job_kind(KIND)
+@job_kind(KIND, progress="containers/_run_live.html")
 def run_container(ctx: JobContext) -> dict:
     spec = ctx.params["spec"]
     try:
@@ -93,4 +98,58 @@ def run_container(ctx: JobContext) -> dict:
         return result
     finally:
         # The engine keeps the environment; the job row keeps no secrets.
-        ctx.update(params={**ctx.params, "spec": {**spec, "environment": masked_lines(spec.get("environment") or [])}})
+        ctx.update(params={**ctx.params, "spec": {**spec, "environment": mask(spec.get("environment") or [])}})
+
+
+class _Copy:
+    """A command's output into its job as it comes, up to OUTPUT_LIMIT characters."""
+
+    def __init__(self, ctx: JobContext, output: engine.OutputPump) -> None:
+        self.ctx, self.output, self.written = ctx, output, 0
+
+    def next_batch(self) -> None:
+        lines = self.output.lines(BATCH_SECONDS)
+        if lines and self.written <= OUTPUT_LIMIT:
+            text = "\n".join(line for _, line in lines)
+            self.written += len(text)
+            self.ctx.log(text if self.written <= OUTPUT_LIMIT else "(the rest of the output is not kept)")
+
+
+def _end_exec(running: engine.Exec, copy: _Copy, why: str) -> None:
+    try:
+        running.end()
+    except engine.EngineError as exc:
+        raise engine.EngineError(f"{why}; it could not be ended ({exc.message}) and may still run.") from None
+    deadline = time.monotonic() + EXEC_END_WAIT
+    while not copy.output.ended:  # the stream closes once the processes holding it are gone
+        if time.monotonic() > deadline:
+            raise engine.EngineError(f"{why}; a process it started would not end and may still run.")
+        copy.next_batch()
+    copy.ctx.log(f"{why}: ended.")
+
+
+@job_kind(EXEC, progress="containers/_exec_live.html")
+def exec_in_container(ctx: JobContext) -> dict:
+    """The command runs for at most EXEC_TIMEOUT seconds; then, or when the job is cancelled, it is ended."""
+    container_id, limit = ctx.params["container_id"], settings.EXEC_TIMEOUT
+    running = engine.Exec(container_id, shlex.split(ctx.params["command"]))
+    copy = _Copy(ctx, running.output)
+    deadline = time.monotonic() + limit
+    try:
+        while not running.output.ended:
+            copy.next_batch()
+            if ctx.cancelled():
+                _end_exec(running, copy, "Cancelled while running")
+                raise Cancelled
+            if time.monotonic() > deadline:
+                _end_exec(running, copy, f"Still running after {limit} s, the limit (EXEC_TIMEOUT)")
+                raise engine.EngineError(f"Ended after {limit} s: a command may run for {limit} s (EXEC_TIMEOUT).")
+        for _ in range(50):  # the engine may take a moment to note the exit
+            still_running, exit_code = running.state()
+            if not still_running:
+                break
+            time.sleep(0.1)
+    finally:
+        running.close()
+    ctx.log(f"Exit code {exit_code}.")
+    return {"id": container_id, "exit_code": exit_code}

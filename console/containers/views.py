@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -13,33 +13,25 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
-from console import engine, snapshot
+from console import engine, policy, snapshot
 from console.accounts.roles import ADMIN, has_role
 from console.containers import stats
 from console.containers.actions import SIGNALS
-from console.containers.env import visible_env
 from console.htmx import htmx_partial
+from console.listing import Column, sort_of, window
+from console.secrets import mask, visible_env
 
 SHOW_ALL = "containers.show_all"  # the session key that remembers the ps / ps -a switch
-COLUMNS = [
-    ("id", "Container ID"),
-    ("image", "Image"),
-    ("command", "Command"),
-    ("created", "Created"),
-    ("status", "Status"),
-    ("ports", "Ports"),
-    ("names", "Names"),
-]
 _OLDEST = datetime.min.replace(tzinfo=UTC)
-SORTS = {
-    "id": lambda c: c.id,
-    "image": lambda c: c.image.lower(),
-    "command": lambda c: c.command,
-    "created": lambda c: c.created or _OLDEST,
-    "status": lambda c: (c.state, c.status),
-    "ports": lambda c: c.ports,
-    "names": lambda c: c.names.lower(),
-}
+COLUMNS = [
+    Column("id", "Container ID", lambda c: c.id),
+    Column("image", "Image", lambda c: c.image.lower()),
+    Column("command", "Command", lambda c: c.command),
+    Column("created", "Created", lambda c: c.created or _OLDEST, first="desc"),
+    Column("status", "Status", lambda c: (c.state, c.status)),
+    Column("ports", "Ports", lambda c: c.ports),
+    Column("names", "Names", lambda c: c.names.lower()),
+]
 STATES = ["running", "paused", "restarting", "created", "exited", "removing", "dead"]
 LOG_TAILS = [100, 200, 500, 1000]
 LOG_WINDOW = 1000  # lines the page holds (static/containers.js drops older ones); also a poll's most
@@ -61,33 +53,18 @@ def _matches(row: engine.ContainerRow, query: str) -> bool:
 def container_list(request: HttpRequest) -> HttpResponse:
     show_all = _show_all(request)
     query = request.GET.get("q", "").strip()
-    sort = request.GET.get("sort", "")
-    sort = sort if sort in SORTS else "created"
-    descending = request.GET.get("dir", "desc" if sort == "created" else "asc") == "desc"
+    sort = sort_of(request, COLUMNS, "created")
     try:
         containers, error = snapshot.containers(all=True), ""
     except engine.EngineError as exc:
         containers, error = [], exc.message
     counts = Counter(c.state for c in containers)
     rows = [c for c in containers if (show_all or c.state in engine.RUNNING_STATES) and _matches(c, query)]
-    rows.sort(key=SORTS[sort], reverse=descending)
     ctx = {
-        "containers": rows[: settings.LIST_WINDOW],
-        "matched": len(rows),
+        "window": window(sort.apply(rows)),
         "show_all": show_all,
         "query": query,
         "sort": sort,
-        "descending": descending,
-        "columns": [
-            {
-                "key": key,
-                "label": label,
-                "active": key == sort,
-                # A click on the sorted column turns it round; on another, sorts it its natural way.
-                "dir": ("asc" if descending else "desc") if key == sort else ("desc" if key == "created" else "asc"),
-            }
-            for key, label in COLUMNS
-        ],
         "counts": [(state, counts[state]) for state in STATES if counts[state]],
         "total": len(containers),
         "error": error,
@@ -109,12 +86,26 @@ def container_detail(request: HttpRequest, container_id: str) -> HttpResponse:
         container = _inspect(container_id)
     except engine.EngineError as exc:
         return render(request, "containers/detail.html", {"error": exc.message, "container_id": container_id})
+    admin = has_role(request.user, ADMIN)
+    if not admin:
+        # What the container was started with can hold secrets too: --password=…, labels named like one.
+        args, cmd, labels = mask(container.args), mask(container.cmd), mask(container.labels)
+        container = replace(container, args=args, cmd=cmd, entrypoint=mask(container.entrypoint), labels=labels)
     ctx = {
         "c": container,
-        "env": visible_env(container.env, has_role(request.user, ADMIN)),
+        "env": visible_env(container.env, admin),
         "signals": SIGNALS,
+        # The exec form is offered only to whom the policy lets in; the POST is checked again all the same.
+        "exec_refused": [] if admin or not container.running else _host_reaching(container),
     }
     return render(request, "containers/detail.html", ctx)
+
+
+def _host_reaching(container: engine.ContainerDetail) -> list[str]:
+    try:
+        return policy.host_reaching(container.host_config)
+    except engine.EngineError as exc:
+        return [f"the engine could not say whether it reaches the host ({exc.message})"]
 
 
 def _number(text: str | None, default: int) -> int:

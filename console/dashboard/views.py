@@ -3,9 +3,9 @@ from django.shortcuts import render
 
 from console import engine, snapshot
 from console.audit.models import AuditEvent
-from console.dashboard.live import audit_token, jobs_token, token, unchanged
 from console.htmx import htmx_partial
 from console.jobs.models import Job
+from console.live import audit_token, jobs_token, token, unchanged
 from console.system.disk import last_disk_usage
 
 SNAPSHOT_KINDS = ("info", "version", "containers")

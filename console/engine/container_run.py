@@ -5,11 +5,11 @@ from __future__ import annotations
 import queue
 import threading
 import time
+import uuid
 from contextlib import suppress
-from dataclasses import dataclass
 from typing import Any
 
-from console.engine.core import NotFound, call
+from console.engine.core import EngineError, NotFound, call
 
 LINE_LIMIT = 65536  # a line longer than this is passed on in pieces
 
@@ -66,16 +66,15 @@ def image_present(reference: str) -> bool:
     return True
 
 
-def volume_host_path(name: str) -> str:
-    """The host path a named volume's driver options bind, or "" (also when there is no such volume)."""
-    try:
-        volume = call(lambda c: c.api.inspect_volume(name))
-    except NotFound:
-        return ""
-    options = {k.lower(): str(v) for k, v in (volume.get("Options") or {}).items()}
-    if "bind" in options.get("o", "").split(",") or options.get("type") == "none" or "device" in options:
-        return options.get("device") or "(a host path)"
-    return ""
+def volume_host_paths() -> dict[str, str]:
+    """Named volumes whose driver options bind a host path (or mount a device), with that path: one call."""
+    found = {}
+    for volume in call(lambda c: c.api.volumes()).get("Volumes") or []:
+        options = {k.strip().lower(): str(v).strip() for k, v in (volume.get("Options") or {}).items()}
+        binds = {"bind", "rbind"} & set(options.get("o", "").replace(" ", "").split(","))
+        if binds or options.get("type") in ("none", "bind") or "device" in options:
+            found[volume["Name"]] = options.get("device") or "(a host path)"
+    return found
 
 
 def create_container(spec: dict[str, Any]) -> tuple[str, list[str]]:
@@ -165,27 +164,46 @@ class Attachment:
         self._waiter.close()
 
 
-@dataclass(frozen=True)
-class ExecResult:
-    exit_code: int | None
-    lines: list[tuple[str, str]]
-    finished: bool
+EXEC_MARK = "CONSOLE_EXEC"  # set in every exec's environment, so its processes can be found and ended
+# The engine cannot end an exec: a second one, as root in the same container, stops and then kills every process
+# carrying the first one's mark (its children inherit it). In numeric order, so parents are stopped before their
+# children and none can act on a child's death. Needs sh and grep in the image.
+END_EXEC = (
+    "d='[0-9]'; for p in /proc/$d /proc/$d$d /proc/$d$d$d /proc/$d$d$d$d /proc/$d$d$d$d$d /proc/$d$d$d$d$d$d "
+    '/proc/$d$d$d$d$d$d$d; do grep -qs "$0" "$p/environ" && set -- "$@" "${p#/proc/}"; done; '
+    '[ $# -eq 0 ] || { kill -STOP "$@"; kill -KILL "$@"; } 2>/dev/null; exit 0'
+)
 
 
-def exec_command(ref: str, argv: list[str], timeout: float, limit: int = 5000) -> ExecResult:
-    """`docker exec` without a TTY: the command's output (at most `limit` lines) and exit code."""
+class Exec:
+    """`docker exec` without a TTY, started at once; its output is read on a thread (see OutputPump)."""
 
-    def start(c):
-        exec_id = c.api.exec_create(ref, argv, stdout=True, stderr=True)["Id"]
-        return exec_id, c.api.exec_start(exec_id, stream=True, demux=True)
+    def __init__(self, container_id: str, argv: list[str]) -> None:
+        self.container_id = container_id
+        self._mark = f"{EXEC_MARK}={uuid.uuid4().hex}"
 
-    exec_id, stream = call(start)
-    pump = OutputPump(stream)
-    lines: list[tuple[str, str]] = []
-    deadline = time.monotonic() + timeout
-    while not pump.ended and time.monotonic() < deadline:
-        lines.extend(pump.lines(min(0.5, max(deadline - time.monotonic(), 0))))
-        del lines[:-limit]
-    pump.close()
-    state = call(lambda c: c.api.exec_inspect(exec_id))
-    return ExecResult(state.get("ExitCode"), lines, pump.ended and not state.get("Running"))
+        def start(c):
+            exec_id = c.api.exec_create(container_id, argv, stdout=True, stderr=True, environment=[self._mark])["Id"]
+            return exec_id, c.api.exec_start(exec_id, stream=True, demux=True)
+
+        self.exec_id, stream = call(start)
+        self.output = OutputPump(stream)
+
+    def state(self) -> tuple[bool, int | None]:
+        """(still running, exit code)."""
+        state = call(lambda c: c.api.exec_inspect(self.exec_id))
+        return bool(state.get("Running")), state.get("ExitCode")
+
+    def end(self) -> None:
+        """Kill what this exec started. Raises EngineError when the image lacks what that takes."""
+
+        def kill(c):
+            helper = c.api.exec_create(self.container_id, ["sh", "-c", END_EXEC, self._mark], user="0")["Id"]
+            c.api.exec_start(helper)
+            return c.api.exec_inspect(helper).get("ExitCode")
+
+        if call(kill) != 0:
+            raise EngineError("the image has no sh and grep to end it with")
+
+    def close(self) -> None:
+        self.output.close()

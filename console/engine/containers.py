@@ -113,6 +113,7 @@ class ContainerDetail:
     auto_remove: bool
     privileged: bool
     network_mode: str
+    host_config: dict[str, Any] = field(default_factory=dict)  # as the engine keeps it: what the policy reads
 
     @property
     def short_id(self) -> str:
@@ -190,12 +191,17 @@ def _detail(raw: dict[str, Any]) -> ContainerDetail:
         auto_remove=bool(host.get("AutoRemove")),
         privileged=bool(host.get("Privileged")),
         network_mode=host.get("NetworkMode", ""),
+        host_config=host,
     )
 
 
 def inspect_container(ref: str) -> ContainerDetail:
     """`docker inspect` of a container by id, short id or name."""
     return _detail(call(lambda c: c.api.inspect_container(ref)))
+
+
+def host_config(ref: str) -> dict[str, Any]:
+    return inspect_container(ref).host_config
 
 
 def container_top(ref: str) -> tuple[list[str], list[list[str]]]:

@@ -40,14 +40,6 @@ class Conflict(EngineError):
     pass
 
 
-def engine_name() -> str:
-    return settings.ENGINE_NAME
-
-
-def engine_address() -> str:
-    return settings.DOCKER_HOST
-
-
 _local = threading.local()
 
 
@@ -67,8 +59,8 @@ class _DockerClient(docker.DockerClient):
         self.api = _APIClient(**kwargs)
 
 
-def _client() -> docker.DockerClient:
-    # One client per thread and address: requests sessions are not thread-safe.
+def client() -> docker.DockerClient:
+    """The engine's client for this thread (one per thread and address: requests sessions are not thread-safe)."""
     cached = getattr(_local, "client", None)
     if cached is not None and cached[0] == settings.DOCKER_HOST:
         return cached[1]
@@ -127,7 +119,7 @@ def _reason(exc: Exception) -> str:
 def call[T](fn: Callable[[docker.DockerClient], T]) -> T:
     """Run one engine call, turning SDK errors into EngineErrors."""
     try:
-        return fn(_client())
+        return fn(client())
     except EngineError:
         raise
     except Exception as exc:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from console.engine.core import _client, call, errors, parse_time
+from console.engine.core import call, client, errors, parse_time
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class ImageRow:
         return f"{self.repository}:{self.tag}"
 
 
-def _image_rows(raw: dict[str, Any]) -> list[ImageRow]:
+def _rows_of(raw: dict[str, Any]) -> list[ImageRow]:
     created = parse_time(raw.get("Created"))
     tags = raw.get("RepoTags") or []
     tags = [t for t in tags if t != "<none>:<none>"]
@@ -46,10 +46,14 @@ def _image_rows(raw: dict[str, Any]) -> list[ImageRow]:
     return rows
 
 
-def list_images() -> list[ImageRow]:
-    raw = call(lambda c: c.api.images(all=False))
-    rows = [row for image in raw for row in _image_rows(image)]
+def image_rows(raw: list[dict[str, Any]]) -> list[ImageRow]:
+    """`docker images`' rows (one per tag), newest first, from the engine's raw listing."""
+    rows = [row for image in raw for row in _rows_of(image)]
     return sorted(rows, key=lambda r: r.created or datetime.min.replace(tzinfo=UTC), reverse=True)
+
+
+def list_images() -> list[ImageRow]:
+    return image_rows(call(lambda c: c.api.images(all=False)))
 
 
 # --- pull -------------------------------------------------------------------
@@ -61,7 +65,7 @@ def pull_stream(repository: str, tag: str, auth_config: dict[str, str] | None = 
     The tag is always explicit (a pull without one pulls every tag); a digest goes in its place.
     """
     with errors():
-        stream = _client().api.pull(repository, tag=tag, stream=True, decode=True, auth_config=auth_config)
+        stream = client().api.pull(repository, tag=tag, stream=True, decode=True, auth_config=auth_config)
         try:
             yield from stream
         finally:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import functools
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import docker
 
 from console.engine.core import call
-from console.engine.images import ImageRow, _image_rows
 
 
 def ping() -> float:
@@ -18,14 +16,6 @@ def ping() -> float:
     started = time.monotonic()
     call(lambda c: c.ping())
     return time.monotonic() - started
-
-
-def info() -> dict[str, Any]:
-    return call(lambda c: c.info())
-
-
-def version() -> dict[str, Any]:
-    return call(lambda c: c.version())
 
 
 def api_version() -> str:
@@ -97,12 +87,6 @@ def raw_listing(kind: str) -> Any:
         "version": lambda c: c.version(),
     }[kind]
     return call(fetch)
-
-
-def image_rows(raw: list[dict[str, Any]]) -> list[ImageRow]:
-    """What `list_images()` answers, from its raw listing."""
-    rows = [row for image in raw for row in _image_rows(image)]
-    return sorted(rows, key=lambda r: r.created or datetime.min.replace(tzinfo=UTC), reverse=True)
 
 
 @functools.cache

@@ -2,7 +2,7 @@
 
 `pull_image(ctx, reference)` does a whole pull inside any job (the image.pull kind, or a run that
 needs its image first); `join_or_enqueue_pull(who, reference)` starts a pull job or joins the one
-already pulling that reference.
+already pulling that reference. Both refuse a registry that `registries.refusal` refuses.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.db.models import F
 
 from console import engine
 from console.audit.record import record
-from console.images import credentials
+from console.images import credentials, registries
 from console.images.models import PullLock
 from console.images.reference import Reference, parse
 from console.jobs.models import Job
@@ -100,9 +100,18 @@ def explain_failure(ref: Reference, message: str) -> str:
     return f"Pulling {ref} failed: {message}"
 
 
-def pull_image(ctx: JobContext, reference: str) -> dict[str, str]:
-    """Pull reference on the engine with live progress in ctx; return the image's id, digest and status line."""
+class PullRefused(Exception):
+    """A pull the console will not send to the engine; the message says why."""
+
+
+def pull_image(ctx: JobContext, reference: str, *, vetted: bool = False) -> dict[str, str]:
+    """Pull reference on the engine with live progress in ctx; return the image's id, digest and status line.
+
+    `vetted`: join_or_enqueue_pull has already applied the registry rule to this reference.
+    """
     ref = parse(reference)
+    if not vetted and (reason := registries.refusal(ref)):
+        raise engine.EngineError(reason)
     if ref.default_tag:
         ctx.log(f"Using default tag: {ref.tag}")
     progress = PullProgress()
@@ -140,9 +149,14 @@ def join_or_enqueue_pull(who, reference: str) -> tuple[Job, bool]:
     """Queue a pull of reference, or join the pull of it already queued or running on this engine.
 
     Returns (job, joined). The check and the create are serialized by a per-engine lock row,
-    so concurrent requests for one reference make one job.
+    so concurrent requests for one reference make one job. Raises PullRefused, recorded and with nothing
+    queued, when the registry rule refuses the reference.
     """
-    target = str(parse(reference))
+    ref = parse(reference)
+    target = str(ref)
+    if reason := registries.refusal(ref):
+        record(who, KIND, target, "denied", error=reason, reference=target)
+        raise PullRefused(reason)
     PullLock.objects.get_or_create(engine=settings.ENGINE_NAME)
     with transaction.atomic():
         PullLock.objects.select_for_update().get(engine=settings.ENGINE_NAME)

@@ -1,4 +1,5 @@
-from django.conf import settings
+from dataclasses import replace
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -6,32 +7,31 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from console import engine, snapshot
-from console.accounts.roles import ADMIN, OPERATOR, role_required
+from console.accounts.roles import ADMIN, OPERATOR, has_role, role_required
 from console.audit.record import record
 from console.htmx import htmx_partial
 from console.images import credentials
-from console.images.forms import CredentialForm, PullForm, TagForm
+from console.images.forms import REFERENCE_MAX, CredentialForm, PullForm, TagForm
 from console.images.models import RegistryCredential
-from console.images.pulling import KIND, join_or_enqueue_pull
+from console.images.pulling import KIND, PullRefused, join_or_enqueue_pull
 from console.images.removal import preview_removal
+from console.listing import Column, sort_of, window
+from console.secrets import mask
 
 COLUMNS = [
-    ("repository", "Repository", lambda r: r.repository),
-    ("tag", "Tag", lambda r: r.tag),
-    ("id", "Image ID", lambda r: r.short_id),
-    ("created", "Created", lambda r: r.created.timestamp() if r.created else 0),
-    ("size", "Size", lambda r: r.size),
+    Column("repository", "Repository", lambda r: r.repository),
+    Column("tag", "Tag", lambda r: r.tag),
+    Column("id", "Image ID", lambda r: r.short_id),
+    Column("created", "Created", lambda r: r.created.timestamp() if r.created else 0, first="desc"),
+    Column("size", "Size", lambda r: r.size, num=True),
 ]
-SORT_KEYS = {key: fn for key, _, fn in COLUMNS}
 
 
 @require_GET
 @vary_on_headers("HX-Request")
 def image_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
-    sort = request.GET.get("sort", "-created")
-    if sort.lstrip("-") not in SORT_KEYS:
-        sort = "-created"
+    sort = sort_of(request, COLUMNS, "created")
     try:
         images, error = snapshot.images(), ""
     except engine.EngineError as exc:
@@ -40,20 +40,14 @@ def image_list(request: HttpRequest) -> HttpResponse:
     rows = [
         r for r in images if needle in r.repository.lower() or needle in r.tag.lower() or needle in r.short_id.lower()
     ]
-    rows.sort(key=SORT_KEYS[sort.lstrip("-")], reverse=sort.startswith("-"))
     sizes = {r.id: r.size for r in rows}  # two tags of one image take its space once
-    columns = [
-        {"key": key, "label": label, "next": f"-{key}" if sort == key else key, "current": sort.lstrip("-") == key}
-        for key, label, _ in COLUMNS
-    ]
+    shown = window(sort.apply(rows))
     ctx = {
-        "images": rows[: settings.LIST_WINDOW],
-        "matched": len(rows),
+        "images": shown.rows,
+        "window": shown,
         "error": error,
         "q": query,
         "sort": sort,
-        "descending": sort.startswith("-"),
-        "columns": columns,
         "image_count": len(sizes),
         "total_size": sum(sizes.values()),
     }
@@ -61,7 +55,9 @@ def image_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, ctx)
 
 
-def _detail_page(request: HttpRequest, image_id: str, form: TagForm, status: int = 200) -> HttpResponse:
+def _detail_page(
+    request: HttpRequest, image_id: str, form: TagForm, status: int = 200, move: dict | None = None
+) -> HttpResponse:
     try:
         image = engine.image_detail(image_id)
     except engine.NotFound:
@@ -69,12 +65,25 @@ def _detail_page(request: HttpRequest, image_id: str, form: TagForm, status: int
     except engine.EngineError as exc:
         messages.error(request, exc.message)
         return redirect("image_list")
-    return render(request, "images/detail.html", {"image": image, "tag_form": form}, status=status)
+    if not has_role(request.user, ADMIN):
+        # Build-time environment and labels, and the ENV lines of its history, can hold secrets.
+        history = [replace(h, created_by=mask(h.created_by)) for h in image.history]
+        image = replace(image, env=mask(image.env), labels=mask(image.labels), history=history)
+    ctx = {"image": image, "tag_form": form, "move": move}
+    return render(request, "images/detail.html", ctx, status=status)
 
 
 @require_GET
 def image_detail(request: HttpRequest, image_id: str) -> HttpResponse:
     return _detail_page(request, image_id, TagForm())
+
+
+def _image_holding(reference: str) -> str:
+    """The id of the image that has this name now, or "" when none has."""
+    try:
+        return engine.image_id(reference)
+    except engine.NotFound:
+        return ""
 
 
 @require_POST
@@ -85,12 +94,23 @@ def image_tag(request: HttpRequest, image_id: str) -> HttpResponse:
         return _detail_page(request, image_id, form, status=400)
     ref = form.cleaned_data["target"]
     try:
+        new_id = engine.image_id(image_id)
+        old_id = _image_holding(str(ref))
+        if old_id and old_id != new_id and form.cleaned_data["move"] != old_id:
+            # A tag names one image: tagging moves it, so the Operator says so first, about this very image.
+            move = {"reference": str(ref), "old_id": old_id}
+            return _detail_page(request, image_id, form, status=409, move=move)
         engine.tag_image(image_id, ref.name, ref.tag)
+        snapshot.changed()
     except engine.EngineError as exc:
         record(request, "image.tag", str(ref), "failed", target_id=image_id, error=exc.message, source=image_id)
         messages.error(request, exc.message)
+        return redirect("image_detail", image_id=image_id)
+    moved = old_id if old_id and old_id != new_id else None
+    record(request, "image.tag", str(ref), "succeeded", target_id=new_id, source=image_id, moved_from=moved)
+    if moved:
+        messages.success(request, f"Moved {ref} from {moved[7:19]} to {new_id[7:19]}.")
     else:
-        record(request, "image.tag", str(ref), "succeeded", target_id=image_id, source=image_id)
         messages.success(request, f"Tagged {image_id[:19]} as {ref}.")
     return redirect("image_detail", image_id=image_id)
 
@@ -116,7 +136,11 @@ def image_pull_start(request: HttpRequest) -> HttpResponse:
         ctx = {"form": form, "registries": _registry_config()}
         return render(request, "images/pull.html", ctx, status=400)
     ref = form.cleaned_data["reference"]
-    job, joined = join_or_enqueue_pull(request, form.data["reference"])
+    try:
+        job, joined = join_or_enqueue_pull(request, form.data["reference"])
+    except PullRefused as exc:
+        form.add_error("reference", str(exc))
+        return render(request, "images/pull.html", {"form": form, "registries": _registry_config()}, status=403)
     if joined:
         messages.info(request, f"{ref} is already being pulled; you joined that pull.")
     elif ref.default_tag:
@@ -127,7 +151,7 @@ def image_pull_start(request: HttpRequest) -> HttpResponse:
 @require_GET
 def image_remove(request: HttpRequest) -> HttpResponse:
     reference = request.GET.get("ref", "").strip()
-    if not reference:
+    if not reference or len(reference) > REFERENCE_MAX:
         raise Http404("Name the image to remove.")
     try:
         preview = preview_removal(reference)
@@ -145,8 +169,12 @@ def image_remove(request: HttpRequest) -> HttpResponse:
 def image_remove_confirm(request: HttpRequest) -> HttpResponse:
     reference = request.POST.get("ref", "")
     force = request.POST.get("force") == "1"
+    if not reference.strip() or len(reference) > REFERENCE_MAX:
+        messages.error(request, f"Name the image to remove: an id or reference of at most {REFERENCE_MAX} characters.")
+        return redirect("image_list")
     try:
         lines = engine.remove_image(reference, force=force)
+        snapshot.changed()
     except engine.Conflict as exc:
         record(request, "image.remove", reference, "failed", error=exc.message, force=force)
         try:
@@ -170,6 +198,7 @@ def image_remove_confirm(request: HttpRequest) -> HttpResponse:
 def image_prune(request: HttpRequest) -> HttpResponse:
     try:
         lines, reclaimed = engine.prune_images()
+        snapshot.changed()
     except engine.EngineError as exc:
         record(request, "image.prune", "dangling images", "failed", error=exc.message)
         messages.error(request, exc.message)

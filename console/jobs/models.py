@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from console.jobs import kinds
+
 
 class Job(models.Model):
     """The truth about one queued operation; Celery only carries its id to a worker."""
@@ -45,6 +47,18 @@ class Job(models.Model):
 
     def get_kind_display(self) -> str:
         return self.kind.replace(".", " ").replace("_", " ")
+
+    @property
+    def progress_template(self) -> str:
+        """The live part of the job page its kind brings ("" for none)."""
+        kind = kinds.get(self.kind)
+        return kind.progress if kind else ""
+
+    @property
+    def row_template(self) -> str:
+        """Its progress cell in the jobs list."""
+        kind = kinds.get(self.kind)
+        return kind.row if kind else kinds.DEFAULT_ROW
 
     @property
     def is_finished(self) -> bool:

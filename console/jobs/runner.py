@@ -1,30 +1,31 @@
 """The one place that queues and runs jobs.
 
 A job kind is a function `handler(ctx: JobContext) -> dict | None` registered with
-`@job_kind("name")`; it reports progress through ctx and raises to fail.
+`@job_kind("name")` (console/jobs/kinds.py); it reports progress through ctx and raises to fail.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import redis
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from console import engine
+from console import engine, snapshot
 from console.audit.record import record
+from console.jobs import kinds
 from console.jobs.models import Job
 
 log = logging.getLogger(__name__)
-HANDLERS: dict[str, Callable[[JobContext], dict | None]] = {}
+RUN_JOB = "console.run_job"  # the Celery task (console/jobs/tasks.py) that carries a job id to a worker
 OUTPUT_LIMIT = 1_000_000  # characters kept of a job's output; the head is dropped first
 
 
@@ -32,18 +33,8 @@ class Cancelled(Exception):
     pass
 
 
-def job_kind(name: str):
-    def register(fn: Callable[[JobContext], dict | None]):
-        HANDLERS[name] = fn
-        return fn
-
-    return register
-
-
 def enqueue(who, kind: str, target: str, **params: Any) -> Job:
     """Create a queued job, record the request (its kind is the audit action), queue its id once committed."""
-    from console.jobs.tasks import run_job
-
     user = getattr(who, "user", who)
     job = Job.objects.create(
         kind=kind,
@@ -58,7 +49,7 @@ def enqueue(who, kind: str, target: str, **params: Any) -> Job:
 
     def send():
         try:
-            result = run_job.apply_async((job.pk,), queue=job.queue, retry=False)
+            result = current_app.send_task(RUN_JOB, args=(job.pk,), queue=job.queue, retry=False)
         except Exception as exc:  # the job must not wait for ever, and its error names the real cause
             log.warning("could not queue job %s: %r", job.pk, exc)
             end(job, Job.State.FAILED, who, error=queue_failure(exc), only_from=(Job.State.QUEUED,))
@@ -170,15 +161,15 @@ def execute(job_id: int) -> None:
         log.info("job %s is not queued any more; nothing to do", job_id)
         return
     job = Job.objects.get(pk=job_id)
-    handler = HANDLERS.get(job.kind)
+    kind = kinds.get(job.kind)
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(job_id, stop), daemon=True)
     beat.start()
     who = job.requested_by_name
     try:
-        if handler is None:
+        if kind is None:
             raise engine.EngineError(f"This console cannot run jobs of kind {job.kind!r}.")
-        result = handler(JobContext(job)) or {}
+        result = kind.handler(JobContext(job)) or {}
     except Cancelled:
         end(job, Job.State.CANCELLED, who, error="Cancelled.")
     except engine.EngineError as exc:
@@ -197,17 +188,22 @@ def execute(job_id: int) -> None:
         )
     finally:
         stop.set()
+        # The job may have changed the engine: the pages' next read lists afresh.
+        snapshot.changed()
 
 
 def cancel(who, job: Job) -> bool:
-    """Cancel a queued job at once; ask a running one to stop. False when it had already ended."""
+    """Cancel a queued job at once (its end records who); ask a running one to stop, recording who asked
+    (its end records the outcome). False when it had already ended."""
     by = f"Cancelled by {getattr(who, 'user', who)}."
     if end(job, Job.State.CANCELLED, who, error=by, only_from=(Job.State.QUEUED,)):
         return True
-    return (
-        Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(cancel_requested=True, revision=F("revision") + 1)
-        == 1
-    )
+    with transaction.atomic():
+        running = Job.objects.filter(pk=job.pk, state=Job.State.RUNNING, cancel_requested=False)
+        if not running.update(cancel_requested=True, revision=F("revision") + 1):
+            return Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).exists()
+        record(who, "job.cancel", job.target, "requested", job_id=job.pk, engine=job.engine, kind=job.kind)
+    return True
 
 
 def reap_lost_jobs() -> int:

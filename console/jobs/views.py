@@ -5,15 +5,16 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from console.accounts.roles import OPERATOR, role_required
-from console.dashboard.live import jobs_token, token, unchanged
 from console.htmx import htmx_partial
+from console.jobs import kinds
 from console.jobs.models import Job
-from console.jobs.runner import HANDLERS, cancel, reap_lost_jobs
+from console.jobs.runner import cancel
+from console.listing import window
+from console.live import jobs_token, token, unchanged
 
 
 def job_list(request: HttpRequest) -> HttpResponse:
     """The team's queue: every kind, filtered by state, kind and who asked."""
-    reap_lost_jobs()
     state = request.GET.get("state", "")
     kind = request.GET.get("kind", "")
     asked_by = request.GET.get("user", "")
@@ -28,22 +29,20 @@ def job_list(request: HttpRequest) -> HttpResponse:
     if asked_by:
         jobs = jobs.filter(requested_by_name=asked_by)
     ctx = {
-        "jobs": jobs.defer("output")[:200],
+        "window": window(jobs.defer("output")),
         "states": Job.State.values,
-        "kinds": sorted(set(HANDLERS) | set(Job.objects.values_list("kind", flat=True).distinct())),
+        "kinds": sorted(set(kinds.KINDS) | set(Job.objects.values_list("kind", flat=True).distinct())),
         "users": sorted(set(Job.objects.values_list("requested_by_name", flat=True).distinct())),
         "state": state,
         "kind": kind,
         "asked_by": asked_by,
         "live_token": live,
-        "filters": request.GET.urlencode(),
     }
     template = "jobs/list.html#rows" if htmx_partial(request) else "jobs/list.html"
     return render(request, template, ctx)
 
 
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
-    reap_lost_jobs()
     job = get_object_or_404(Job, pk=job_id)
     if htmx_partial(request):
         # A poll names the revision it has; an unchanged job costs one indexed lookup.

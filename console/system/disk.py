@@ -10,6 +10,8 @@ from django.conf import settings
 
 from console.jobs.models import Job
 
+KIND = "system.df"
+
 
 @dataclass(frozen=True)
 class DiskUse:
@@ -29,7 +31,7 @@ class DiskUse:
 
 def last_disk_usage() -> DiskUse | None:
     job = (
-        Job.objects.filter(kind="system.df", engine=settings.ENGINE_NAME, state=Job.State.SUCCEEDED)
+        Job.objects.filter(kind=KIND, engine=settings.ENGINE_NAME, state=Job.State.SUCCEEDED)
         .order_by("-finished")
         .only("pk", "finished", "result")
         .first()

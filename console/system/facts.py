@@ -8,6 +8,7 @@ from typing import Any
 
 import console
 from console import engine
+from console.templatetags.console_tags import binary_size
 
 
 @dataclass(frozen=True)
@@ -25,16 +26,6 @@ def yes_no(value: Any) -> str:
     if isinstance(value, str):
         value = value.lower() == "true"
     return "yes" if value else "no"
-
-
-def binary_size(value: int | None) -> str:
-    """Memory as `docker info` prints it: 23.54GiB."""
-    size = float(value or 0)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.4g}{unit}" if unit == "B" else f"{size:.2f}{unit}"
-        size /= 1024
-    return ""
 
 
 def security_options(options: list[str]) -> list[str]:

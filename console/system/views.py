@@ -7,10 +7,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from console import engine, snapshot
 from console.accounts.roles import OPERATOR, role_required
-from console.dashboard.live import token, unchanged
 from console.htmx import htmx_partial
 from console.jobs.models import Job
 from console.jobs.runner import enqueue
+from console.listing import window
+from console.live import token, unchanged
+from console.system.disk import KIND as DISK_USAGE
 from console.system.disk import last_disk_usage
 from console.system.facts import info_sections, version_sections
 from console.system.health import checks
@@ -31,7 +33,7 @@ def _event_feed(request: HttpRequest) -> dict:
     actions = sorted({r.action for r in rows})
     shown = [r for r in rows if (not kind or r.type == kind) and (not action or r.action == action)]
     return {
-        "events": shown[:200],
+        "events": window(shown),
         "event_types": EVENT_TYPES,
         "event_actions": actions,
         "event_type": kind,
@@ -45,7 +47,7 @@ def index(request: HttpRequest) -> HttpResponse:
     ctx = {
         "health": checks(),
         "disk": last_disk_usage(),
-        "disk_job": Job.objects.filter(kind="system.df").exclude(state__in=Job.TERMINAL).first(),
+        "disk_job": Job.objects.filter(kind=DISK_USAGE).exclude(state__in=Job.TERMINAL).first(),
         **_event_feed(request),
     }
     try:
@@ -73,9 +75,9 @@ def events(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(OPERATOR, "system.df")
+@role_required(OPERATOR, DISK_USAGE)
 def refresh_disk_usage(request: HttpRequest) -> HttpResponse:
-    job = enqueue(request, "system.df", "disk usage")
+    job = enqueue(request, DISK_USAGE, "disk usage")
     return redirect("job_detail", job_id=job.pk)
 
 

@@ -27,7 +27,7 @@ from django.utils import timezone
 from console import engine, snapshot
 from console.jobs.models import Job
 from console.jobs.runner import enqueue, reap_lost_jobs
-from console.system import outside
+from console.system import disk, outside
 
 log = logging.getLogger("console.watcher")
 LISTED = ("containers", "images", "info", "version", "events")
@@ -240,11 +240,11 @@ class Watcher:
 
     def ask_for_disk_usage(self) -> None:
         close_old_connections()
-        jobs = Job.objects.filter(kind="system.df", engine=settings.ENGINE_NAME)
+        jobs = Job.objects.filter(kind=disk.KIND, engine=settings.ENGINE_NAME)
         recent = timezone.now() - timedelta(seconds=settings.DISK_USAGE_INTERVAL)
         if jobs.filter(created__gte=recent).exists() or jobs.exclude(state__in=Job.TERMINAL).exists():
             return
-        enqueue(None, "system.df", "disk usage")
+        enqueue(None, disk.KIND, "disk usage")
 
     def beat(self, force: bool = False) -> None:
         if force or self.beat_timer.due():

@@ -1,0 +1,147 @@
+"""The one place that decides what reaches the host: run, exec and whatever comes later call `check`.
+
+It reads the HostConfig the engine is sent (or, for a container that exists, the one it was created with,
+from its inspect), never form values: whatever parsing came before, this is what the engine acts on.
+Anything not known to be harmless and set away from its default is a reason; only Admins may go ahead.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+from typing import Any
+
+from django.conf import settings
+
+from console import engine
+from console.accounts.roles import ADMIN, has_role
+
+# The engine's own rule for a volume name; a Binds source that is not one is a host path.
+VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+HARMLESS_MOUNT_TYPES = ("volume", "tmpfs", "image")
+HARMLESS_SECURITY_OPTS = ("no-new-privileges", "no-new-privileges:true", "no-new-privileges=true")
+# Paths that hold the engine's socket: a bind of any of them is root on the host.
+SOCKET_DIRS = ("/", "/var", "/var/run", "/run", "/var/run/docker.sock", "/run/docker.sock")
+# Lists whose any entry reaches the host, with what each is called.
+LISTS = {
+    "CapAdd": "added capabilities",
+    "Capabilities": "a capability set",
+    "Devices": "host devices",
+    "DeviceRequests": "device requests (e.g. GPUs)",
+    "DeviceCgroupRules": "device cgroup rules",
+}
+NAMESPACES = {
+    "NetworkMode": "network",
+    "PidMode": "PID",
+    "IpcMode": "IPC",
+    "UTSMode": "UTS",
+    "UsernsMode": "user",
+    "Cgroup": "cgroup",
+}
+
+
+class Refused(Exception):
+    def __init__(self, reasons: list[str]):
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+def check(user, host_config: dict[str, Any]) -> list[str]:
+    """The host-reaching settings of this HostConfig (an Admin's go ahead, and are recorded);
+    raises Refused for anyone else who has any. Raises EngineError when the engine cannot answer."""
+    reasons = host_reaching(host_config)
+    if reasons and not has_role(user, ADMIN):
+        raise Refused(reasons)
+    return reasons
+
+
+def host_reaching(host: dict[str, Any], _seen: frozenset[str] = frozenset()) -> list[str]:
+    """Why a container with this HostConfig reaches the host, in words; [] when it does not."""
+    reasons: list[str] = []
+    if host.get("Privileged"):
+        reasons.append("privileged mode")
+    for key, mode in NAMESPACES.items():
+        value = str(host.get(key) or "").strip()
+        if value.lower() == "host":
+            reasons.append(f"the host's {mode} namespace")
+        elif value.lower().startswith("container:"):
+            reasons.append(f"the {mode} namespace of container {value[10:]}")
+    if str(host.get("CgroupnsMode") or "").strip().lower() == "host" and _cgroupns_default() != "host":
+        reasons.append("the host's cgroup namespace")
+    for key, what in LISTS.items():
+        if host.get(key):
+            reasons.append(f"{what}: {_words(host[key])}")
+    opts = [opt for opt in host.get("SecurityOpt") or [] if str(opt).strip().lower() not in HARMLESS_SECURITY_OPTS]
+    if opts:
+        reasons.append(f"security options: {_words(opts)}")
+    if host.get("Sysctls"):
+        reasons.append(f"sysctls: {_words(host['Sysctls'])}")
+    if host.get("MaskedPaths") == [] or host.get("ReadonlyPaths") == []:
+        reasons.append("unmasked /proc and /sys paths")
+    if host.get("CgroupParent"):
+        reasons.append(f"the host cgroup {host['CgroupParent']}")
+    if (host.get("OomScoreAdj") or 0) < 0 or host.get("OomKillDisable"):
+        reasons.append("protection from the host's out-of-memory killer")
+    if str(host.get("VolumeDriver") or "local") != "local":
+        reasons.append(f"the volume driver {host['VolumeDriver']}")
+    reasons += _mounts(host)
+    for ref in host.get("VolumesFrom") or []:
+        name = str(ref).split(":")[0]
+        if name in _seen:
+            continue
+        if inner := host_reaching(engine.host_config(name), _seen | {name}):
+            reasons.append(f"volumes from container {name}, which reaches the host ({'; '.join(inner)})")
+    return reasons
+
+
+def _mounts(host: dict[str, Any]) -> list[str]:
+    reasons = []
+    host_paths: list[str] = []
+    named: list[str] = []
+    for bind in host.get("Binds") or []:
+        source = str(bind).split(":")[0]
+        if VOLUME_NAME.fullmatch(source):
+            named.append(source)
+        else:
+            host_paths.append(source)
+    for mount in host.get("Mounts") or []:
+        kind, source = str(mount.get("Type") or "volume"), str(mount.get("Source") or "")
+        driver = (mount.get("VolumeOptions") or {}).get("DriverConfig") or {}
+        if kind == "bind":
+            host_paths.append(source)
+        elif kind not in HARMLESS_MOUNT_TYPES:
+            reasons.append(f"a {kind} mount of {source}")
+        elif str(driver.get("Name") or "local") != "local":
+            reasons.append(f"volume {source} with the driver {driver['Name']}")
+        elif driver.get("Options"):
+            reasons.append(f"volume {source} with driver options {_words(driver['Options'])}")
+        elif kind == "volume" and source:
+            named.append(source)
+    reasons += [f"a bind mount of the host path {path}" for path in dict.fromkeys(host_paths)]
+    if named:
+        bound = engine.volume_host_paths()  # one call for all of them
+        for name in dict.fromkeys(named):
+            if name in bound:
+                reasons.append(f"volume {name}, which binds the host path {bound[name]}")
+                host_paths.append(bound[name])
+    sockets = [p for p in host_paths if posixpath.normpath(p or "/") in SOCKET_DIRS or p.endswith("docker.sock")]
+    if sockets:
+        reasons.append(f"the Docker socket (through {', '.join(dict.fromkeys(sockets))}): root on the host")
+    return reasons
+
+
+def _words(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return ", ".join(str(v.get("PathOnHost") or v.get("Driver") or v) if isinstance(v, dict) else str(v) for v in value)
+
+
+def _cgroupns_default() -> str:
+    return _engine_cgroupns_default(settings.DOCKER_HOST)
+
+
+@functools.cache
+def _engine_cgroupns_default(address: str) -> str:
+    # cgroup v1 engines share the host's cgroup namespace by default; asking for it then changes nothing.
+    return "host" if str(engine.raw_listing("info").get("CgroupVersion", "2")) == "1" else "private"
