@@ -58,12 +58,6 @@ def interpolate(value: str, variables: dict[str, str]) -> str:
     return re.sub(r"\$\{(\w+)(?:(:-|:\?)([^}]*))?\}", one, value)
 
 
-def port_open(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex((host, port)) == 0
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -190,7 +184,37 @@ def stack() -> Iterator[Stack]:
     )
     try:
         start_postgres(postgres, gateway, 5432, variables["POSTGRES_PASSWORD"])
-        wait_until(lambda: port_open(gateway, 6379), message="redis-server")
+        # migrate and the rest wait for these to be healthy: by the file's healthchecks, run on the host (Debian's
+        # pg_isready and redis-cli) against the gateway (PGHOST; -h for redis-cli, which reads no host variable).
+        pg_check = stack.services["postgres"]["healthcheck"]["test"]
+        assert pg_check[0] == "CMD"
+        wait_until(
+            lambda: (
+                subprocess.run(
+                    [str(PG_BIN / pg_check[1]), *pg_check[2:]],
+                    env={**os.environ, "PGHOST": gateway},
+                    capture_output=True,
+                ).returncode
+                == 0
+            ),
+            message="PostgreSQL to be healthy",
+        )
+        redis_check = stack.services["redis"]["healthcheck"]["test"]
+        assert redis_check[0] == "CMD-SHELL"
+        redis_env = {
+            key: interpolate(value, variables) for key, value in stack.services["redis"]["environment"].items()
+        }
+        wait_until(
+            lambda: (
+                subprocess.run(
+                    ["sh", "-c", redis_check[1].replace("redis-cli", f"redis-cli -h {gateway}")],
+                    env={**os.environ, **redis_env},
+                    capture_output=True,
+                ).returncode
+                == 0
+            ),
+            message="Redis to be healthy",
+        )
         stack.broker = redis.Redis(host=gateway, port=6379, password=variables["REDIS_PASSWORD"], decode_responses=True)
         yield stack
     finally:
