@@ -62,6 +62,11 @@ newcomer:
 	scripts/system-packages
 	$(PYTHON) tests/lab.py run -- $(PYTHON) tests/newcomer.py
 
+# Slow: builds the console's image offline on a Debian 13 base and runs docker-compose.yml's services from it.
+test-deploy: $(TEST_VENV)/.installed
+	scripts/system-packages
+	$(TBIN)/python tests/lab.py run -- $(TBIN)/python -m pytest -s tests/deploy_stack.py $(PYTEST_ARGS)
+
 # Real Chromium saves docs/screenshots/*.png of a console doing real work in a fresh lab.
 screenshots: $(TEST_VENV)/.installed
 	$(TBIN)/python tests/lab.py run -- $(TBIN)/python tests/screenshots.py
