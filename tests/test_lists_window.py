@@ -24,8 +24,10 @@ def test_the_image_list_shows_a_window_and_says_how_many_more_match(admin_client
     assert page.count("<tr><td>") == 2
     assert f"Showing the first 2 of {rows}; filter or sort to reach the others." in page
     assert f"({rows} rows)" in page
+    # Other tests may leave hello-world under another registry's name: the filter finds those too.
+    only = sum(len([t for t in i.tags if "hello-world" in t]) for i in engine.images.list())
     page = admin_client.get("/images/", {"q": "hello-world"}).content.decode()
-    assert page.count("<tr><td>") == 1 and "Showing the first" not in page
+    assert page.count("<tr><td>") == min(only, 2) and ("Showing the first" in page) == (only > 2)
 
 
 @pytest.mark.serial  # counts or compares what the whole engine holds
