@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TEST_VENV := .venv-test
 TBIN := $(TEST_VENV)/bin
 
-.PHONY: run test test-fast test-postgres lint fmt lock clean screenshots bench newcomer
+.PHONY: run test test-fast test-postgres test-deploy lint fmt lock clean screenshots bench newcomer
 
 define make_venv
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12 or newer is needed (found %s)" % sys.version.split()[0])'
