@@ -63,6 +63,7 @@ def watch_the_pull(page) -> list[dict]:
     return seen
 
 
+@pytest.mark.serial  # forgets and pulls the lab's shared images: another pull of their layers would hide the progress
 def test_an_operator_pulls_runs_stops_removes_and_finds_it_all_in_the_audit_trail(
     job_runner,
     browser_page,

@@ -31,6 +31,7 @@ def output_has(job: Job, text: str, timeout: float = 60) -> None:
     wait_until(lambda: text in Job.objects.get(pk=job.pk).output, timeout=timeout, message=repr(text))
 
 
+@pytest.mark.serial  # forgets and pulls the lab's shared images: another pull of their layers would hide the progress
 def test_hello_world_pulls_on_demand_and_shows_its_whole_message(job_runner, lab, operator_client):
     with contextlib.suppress(docker.errors.ImageNotFound):
         lab.client.images.remove("hello-world:latest", force=True)
