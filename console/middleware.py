@@ -106,3 +106,21 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
         if request.headers.get("HX-Request") == "true":
             return HttpResponse("Your session expired — reload the page.", status=401)
         return super().handle_no_permission(request, view_func)
+
+
+class RejectNulMiddleware:
+    """No field, name or id holds a NUL character, and PostgreSQL cannot store one: a request with one in its
+    path or parameters is refused here, in one place, with a plain message; nothing is changed or recorded."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        params = [*request.GET.lists(), *(request.POST.lists() if request.method == "POST" else ())]
+        if "\x00" in request.path or any("\x00" in k or any("\x00" in v for v in vs) for k, vs in params):
+            return HttpResponse(
+                "Bad request: a value holds a NUL character, which no field accepts. Nothing was changed.\n",
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)

@@ -146,12 +146,28 @@ def seed_image(registry: str, repository: str, size: int) -> str:
     return f"{repository}:1"
 
 
-def forget(*references: str) -> None:
-    """Remove these images from the lab engine if it has them, so a test starts from a known state."""
+def forget(*references: str, whole: bool = False) -> None:
+    """Remove these names from the lab engine, so a test starts from a known state. An image left without
+    a name goes too, with the containers other tests left on it (else it stays, untagged, and a pull only
+    re-tags it); `whole` (for serial tests) removes each image under every name it has."""
     client = docker.from_env()
     for reference in references:
+        try:
+            image_id = client.api.inspect_image(reference)["Id"]
+        except docker.errors.NotFound:
+            continue
         with contextlib.suppress(docker.errors.NotFound):
-            client.api.remove_image(reference, force=True)
+            client.api.remove_image(image_id if whole else reference, force=True)
+        try:
+            left = client.api.inspect_image(image_id)
+        except docker.errors.NotFound:
+            continue
+        if whole or not left.get("RepoTags"):
+            for container in client.api.containers(all=True, filters={"ancestor": image_id}):
+                with contextlib.suppress(docker.errors.NotFound):
+                    client.api.remove_container(container["Id"], force=True)
+            with contextlib.suppress(docker.errors.NotFound):
+                client.api.remove_image(image_id, force=True)
 
 
 LAYER = 16_000_000  # at 2 MB/s a pull takes long enough to watch, join and cancel it
