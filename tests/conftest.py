@@ -57,8 +57,6 @@ def pytest_collection_modifyitems(items):
         fixtures = set(getattr(item, "fixturenames", ()))
         if {"browser_page", "chromium"} & fixtures:
             item.add_marker(pytest.mark.browser)
-        if item.path.name.startswith("test_faults_"):
-            item.add_marker(pytest.mark.fault)
         if {"worker", "start_watcher"} & fixtures or item.get_closest_marker("worker"):
             item.add_marker(pytest.mark.slow)
 

@@ -1,7 +1,7 @@
 """Each role's allowed and forbidden actions. A refusal is a 403 page naming the role needed,
 it is recorded as a denial with its reason, and nothing changes.
 
-The role each action needs is the one the role table (tests/test_hardening_url_roles.py) gives its URL;
+The role each action needs is the one the role table (tests/test_accounts_url_roles.py) gives its URL;
 later features add their endpoints to ENDPOINTS."""
 
 from collections.abc import Callable
@@ -16,7 +16,7 @@ from console.accounts.roles import ADMIN, OPERATOR, VIEWER, role_of
 from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from tests.conftest import PASSWORD, make_user
-from tests.test_hardening_url_roles import TABLE
+from tests.test_accounts_url_roles import TABLE
 
 
 def _queued_job() -> Job:

@@ -9,6 +9,8 @@ from console.audit.export import csv_lines
 from console.audit.models import AuditEvent
 from console.audit.record import record
 
+pytestmark = pytest.mark.security
+
 
 @pytest.mark.parametrize("junk", ["abc\n", "x" * 65, "<script>alert(1)</script>", "a b", "id;drop", "ünïcode"])
 def test_a_request_id_that_is_not_plainly_an_id_is_replaced(viewer_client, junk):

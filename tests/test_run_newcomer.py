@@ -7,7 +7,7 @@ import pytest
 
 from tests import newcomer
 
-pytestmark = pytest.mark.worker
+pytestmark = [pytest.mark.foundation, pytest.mark.worker]
 
 
 def test_make_run_serves_the_console_pulls_through_its_worker_and_ctrl_c_stops_it_all(tmp_path):

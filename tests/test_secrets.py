@@ -12,6 +12,8 @@ from console.audit.record import record
 from console.secrets import detect, mask
 from tests.images_registries import forget
 
+pytestmark = pytest.mark.security
+
 PEM = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----"
 SECRET_ENV = {
     "DB_PASS": "pw-db-1",

@@ -16,6 +16,8 @@ from console.accounts.roles import ADMIN, VIEWER, assigned_role
 from console.audit.models import AuditEvent
 from tests.conftest import PASSWORD, make_user
 
+pytestmark = pytest.mark.security
+
 
 def _client(user: User) -> Client:
     client = Client()

@@ -3,7 +3,10 @@
 import re
 from pathlib import Path
 
+import pytest
 import yaml
+
+pytestmark = pytest.mark.foundation
 
 ROOT = Path(__file__).resolve().parent.parent
 

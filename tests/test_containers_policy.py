@@ -20,6 +20,8 @@ from console.jobs.models import Job
 from console.jobs.runner import execute
 from tests.engine_proxy import EngineProxy
 
+pytestmark = pytest.mark.security
+
 FORM_BODY = "application/x-www-form-urlencoded"
 
 

@@ -14,6 +14,8 @@ from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from tests.conftest import Worker, wait_until
 
+pytestmark = pytest.mark.fault
+
 pytest_plugins = ["tests.watcher_process"]
 LOST_AFTER = 3
 

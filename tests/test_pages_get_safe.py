@@ -7,7 +7,9 @@ from django.test import Client
 
 from console.jobs.models import Job
 from tests.conftest import make_user
-from tests.test_hardening_url_roles import TABLE, console_patterns
+from tests.test_accounts_url_roles import TABLE, console_patterns
+
+pytestmark = pytest.mark.hardening
 
 
 def engine_state(client: docker.DockerClient) -> tuple:

@@ -3,6 +3,8 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+pytestmark = pytest.mark.foundation
+
 PUBLIC = {"login", "healthz"}  # /healthz answers load balancers and says nothing else
 
 

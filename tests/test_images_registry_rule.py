@@ -12,6 +12,8 @@ from tests.conftest import _client_for, make_user
 from tests.images_registries import forget, import_image
 from tests.lab import free_port
 
+pytestmark = pytest.mark.security
+
 REFUSED = "is refused: it is an address on the engine"
 
 

@@ -7,6 +7,8 @@ from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from tests.conftest import wait_until
 
+pytestmark = pytest.mark.foundation
+
 
 @pytest.mark.worker
 def test_a_worker_moves_a_job_from_queued_to_succeeded(worker, operator_client):

@@ -14,6 +14,8 @@ from console.jobs.models import Job
 from console.jobs.runner import execute
 from tests.conftest import wait_until
 
+pytestmark = pytest.mark.security
+
 TIMEOUT = 120  # a safety net for a hung server, not a measure: the old exec answered after 30 s
 
 

@@ -10,6 +10,8 @@ from django.urls import URLResolver, get_resolver
 from console.audit.models import AuditEvent
 from tests.conftest import make_user
 
+pytestmark = pytest.mark.hardening
+
 PUBLIC = "public"
 SIGNED_IN = "signed in"
 NO_ROLE, VIEWER, OPERATOR, ADMIN = None, "Viewer", "Operator", "Admin"

@@ -5,12 +5,15 @@ import contextlib
 import socket
 import threading
 
+import pytest
 from django.urls import reverse
 
 from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from tests.conftest import wait_until
 from tests.images_registries import SlowRegistry, seed_image
+
+pytestmark = pytest.mark.fault
 
 
 class StoppableRegistry(SlowRegistry):

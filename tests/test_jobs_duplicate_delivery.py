@@ -12,6 +12,8 @@ from console.audit.record import record
 from console.jobs.models import Job
 from console.jobs.runner import execute
 
+pytestmark = pytest.mark.fault
+
 
 @pytest.mark.django_db(transaction=True)
 def test_a_job_run_twice_at_once_pulls_once_and_ends_once(slow_reference):

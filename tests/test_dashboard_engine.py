@@ -3,6 +3,8 @@
 import pytest
 from django.core.cache import cache
 
+pytestmark = pytest.mark.foundation
+
 PAGES = ["/", "/images/", "/containers/", "/containers/?all=1", "/jobs/", "/audit/", "/system/", "/users/"]
 
 

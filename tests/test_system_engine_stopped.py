@@ -17,7 +17,7 @@ from console.jobs.models import Job
 from tests.conftest import wait_until
 
 # It stops a part of the lab every other test shares: run alone, after the parallel pass.
-pytestmark = pytest.mark.serial
+pytestmark = [pytest.mark.fault, pytest.mark.serial]
 
 
 def engine_answers() -> bool:

@@ -6,6 +6,8 @@ from playwright.sync_api import expect
 
 from tests.conftest import sign_in
 
+pytestmark = pytest.mark.hardening
+
 NOTICE = "#session-notice"
 
 

@@ -24,6 +24,8 @@ from console.images.reference import parse
 from console.jobs.models import Job
 from tests.images_registries import forget, import_image
 
+pytestmark = pytest.mark.hardening
+
 FORMS = settings()  # the profile conftest loaded (HYPOTHESIS_PROFILE: ci, or dev for the edit loop)
 
 TEXT = st.text(max_size=80)

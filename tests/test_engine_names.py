@@ -14,6 +14,8 @@ from django.urls import reverse
 from console.audit.models import AuditEvent
 from console.jobs.models import Job
 
+pytestmark = pytest.mark.hardening
+
 
 @pytest.fixture
 def victims():

@@ -13,6 +13,8 @@ from console.celery import app
 from console.jobs.models import Job
 from tests.conftest import wait_until
 
+pytestmark = pytest.mark.hardening
+
 QUEUE = "engine.local"
 
 

@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 from console.jobs.models import Job
 from tests.conftest import sign_in, wait_until
 
+pytestmark = pytest.mark.hardening
+
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 PAYLOADS = (SCRIPT, IMG)
