@@ -129,8 +129,12 @@ class Console:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGINT)
         self.proc.wait(timeout=90)
-        wait_for(lambda: not session_processes(self.proc.pid), "every process make run started to stop", 30)
-        self.log.close()
+        try:  # a worker finishing its warm shutdown on a busy machine can take a while
+            wait_for(lambda: not session_processes(self.proc.pid), "every process make run started to stop", 90)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; still running: {session_processes(self.proc.pid)}") from None
+        finally:
+            self.log.close()
 
 
 @contextlib.contextmanager
