@@ -146,10 +146,9 @@ def seed_image(registry: str, repository: str, size: int) -> str:
     return f"{repository}:1"
 
 
-def forget(*references: str, whole: bool = False) -> None:
-    """Remove these names from the lab engine, so a test starts from a known state. An image left without
-    a name goes too, with the containers other tests left on it (else it stays, untagged, and a pull only
-    re-tags it); `whole` (for serial tests) removes each image under every name it has."""
+def forget(*references: str) -> None:
+    """Remove these names from the lab engine, so a test starts from a known state; an image left without
+    a name goes too, with the containers other tests left on it (else it stays, and a pull only re-tags it)."""
     client = docker.from_env()
     for reference in references:
         try:
@@ -157,17 +156,28 @@ def forget(*references: str, whole: bool = False) -> None:
         except docker.errors.NotFound:
             continue
         with contextlib.suppress(docker.errors.NotFound):
-            client.api.remove_image(image_id if whole else reference, force=True)
-        try:
-            left = client.api.inspect_image(image_id)
-        except docker.errors.NotFound:
-            continue
-        if whole or not left.get("RepoTags"):
-            for container in client.api.containers(all=True, filters={"ancestor": image_id}):
-                with contextlib.suppress(docker.errors.NotFound):
-                    client.api.remove_container(container["Id"], force=True)
-            with contextlib.suppress(docker.errors.NotFound):
-                client.api.remove_image(image_id, force=True)
+            client.api.remove_image(reference, force=True)
+        with contextlib.suppress(docker.errors.NotFound):
+            if not client.api.inspect_image(image_id).get("RepoTags"):
+                _remove_whole(client, image_id)
+
+
+def forget_repositories(*names: str) -> None:
+    """For serial tests: every image of these repositories under any registry's name (`httpd` matches
+    httpd:2.4 and 127.0.0.1:5000/library/httpd:2.2), with the containers on them, as if never pulled."""
+    client = docker.from_env()
+    for image in client.api.images():
+        repositories = {tag.rpartition(":")[0].rpartition("/")[2] for tag in image.get("RepoTags") or []}
+        if repositories & set(names):
+            _remove_whole(client, image["Id"])
+
+
+def _remove_whole(client: docker.DockerClient, image_id: str) -> None:
+    for container in client.api.containers(all=True, filters={"ancestor": image_id}):
+        with contextlib.suppress(docker.errors.NotFound):
+            client.api.remove_container(container["Id"], force=True)
+    with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+        client.api.remove_image(image_id, force=True)
 
 
 LAYER = 16_000_000  # at 2 MB/s a pull takes long enough to watch, join and cancel it

@@ -10,7 +10,7 @@ from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from tests.conftest import wait_until
 from tests.containers_lab import host_port
-from tests.images_registries import forget
+from tests.images_registries import forget_repositories
 from tests.lab import HELLO_TEXT
 
 
@@ -34,7 +34,7 @@ def output_has(job: Job, text: str, timeout: float = 60) -> None:
 
 @pytest.mark.serial  # forgets and pulls the lab's shared images: another pull of their layers would hide the progress
 def test_hello_world_pulls_on_demand_and_shows_its_whole_message(job_runner, lab, operator_client):
-    forget("hello-world:latest", whole=True)
+    forget_repositories("hello-world")
     name = lab.name("hello")
     job = finished(run(operator_client, image="hello-world", name=name, environment="APP_SECRET=s3cret\nMODE=demo"))
     assert job.state == "succeeded", job.error

@@ -11,7 +11,7 @@ from console.images.reference import parse
 from console.jobs.models import Job
 from console.jobs.runner import execute
 from tests.conftest import wait_until
-from tests.images_registries import forget
+from tests.images_registries import forget_repositories
 
 
 def pull(client, reference: str) -> Job:
@@ -35,7 +35,7 @@ def remove(client, reference: str) -> str:
 
 @pytest.mark.serial  # forgets and pulls the lab's shared images: another pull of their layers would hide the progress
 def test_it_follows_the_tutorial_pull_list_and_remove(job_runner, operator_client):
-    forget("httpd:latest", "httpd:2.4", "httpd:2.2", whole=True)
+    forget_repositories("httpd")
 
     # docker pull httpd
     response = operator_client.post(reverse("image_pull_start"), {"reference": "httpd"}, follow=True)
