@@ -1,5 +1,6 @@
 """`make run`: Redis when none answers, one Celery worker, the watcher and the web server; Ctrl-C stops them all."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -23,6 +24,12 @@ def redis_answers(url: str) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
+
+
+def signal_group(proc: subprocess.Popen, sig: int) -> None:
+    """Send sig to the process group proc leads (its own, from process_group=0), even if proc has exited."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
 
 
 def console_processes(python: str, host: str, port: int, queue: str, web_workers: int = 2) -> dict[str, list[str]]:
@@ -87,14 +94,18 @@ class Command(BaseCommand):
         self.say_which_engine()
 
         def stop(*_):
+            # Each part is a process group of its own (a server and the workers it forked): signal the whole
+            # group, and at the end kill what is left of it, so no worker outlives its server (a gunicorn
+            # worker stuck in its exit once stayed behind after Ctrl-C).
             for proc in reversed(procs):
-                if proc.poll() is None:
-                    proc.terminate()
+                signal_group(proc, signal.SIGTERM)
             for proc in procs:
                 try:
                     proc.wait(timeout=15)
                 except subprocess.TimeoutExpired:
-                    proc.kill()
+                    signal_group(proc, signal.SIGKILL)
+            for proc in procs:
+                signal_group(proc, signal.SIGKILL)
 
         if not redis_answers(settings.REDIS_URL):
             if not shutil.which("redis-server"):
@@ -120,6 +131,7 @@ class Command(BaseCommand):
                         "60 1",
                     ],
                     stdout=subprocess.DEVNULL,
+                    process_group=0,
                 )
             )
             deadline = time.monotonic() + 10
@@ -129,7 +141,7 @@ class Command(BaseCommand):
                     raise CommandError("redis-server did not start.")
                 time.sleep(0.1)
         for argv in console_processes(python, host, port, settings.CELERY_TASK_DEFAULT_QUEUE).values():
-            procs.append(subprocess.Popen(argv))
+            procs.append(subprocess.Popen(argv, process_group=0))
         self.stdout.write(
             self.style.SUCCESS(f"\nDocker Console on http://{host}:{port}/ (engine {settings.DOCKER_HOST})")
         )
