@@ -234,7 +234,7 @@ def test_an_operators_run_request_reaches_the_host_only_when_refused(operator_cl
     queued = Job.objects.exclude(pk__in=before)
     event(f"answered {response.status_code}")  # --hypothesis-show-statistics: refusals, runs and bad forms all occur
     form = RunForm(QueryDict(body))  # the view's own parsing, to know which request it built
-    if not form.is_valid():
+    if any("\x00" in key + value for key, value in pairs) or not form.is_valid():  # NUL: refused before the form
         assert response.status_code == 400 and not queued.exists()
         return
     refused = reaches_host(engine.run_config(form.spec()), {bind_volume})
