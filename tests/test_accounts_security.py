@@ -8,21 +8,14 @@ import threading
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from console.accounts import roles
 from console.accounts.roles import ADMIN, VIEWER, assigned_role
 from console.audit.models import AuditEvent
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, _client_for, make_user
 
 pytestmark = pytest.mark.security
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -31,7 +24,7 @@ def root(db) -> User:
 
 
 def test_there_is_no_admin_site(root):
-    client = _client(root)
+    client = _client_for(root)
     for path in ("/admin/", "/admin/auth/user/", f"/admin/auth/user/{root.pk}/change/"):
         assert client.get(path).status_code == 404
         assert client.post(path, {"is_superuser": "on"}).status_code == 404
@@ -75,7 +68,7 @@ def test_no_request_through_any_url_changes_a_user_without_an_audit_event(root, 
         path = "/" + re.sub(r"<(?:int:|str:|slug:|path:)?\w+>", "abc", path)
         for method in ("get", "post"):
             before, last_event = _users(), AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-            getattr(_client(root), method)(path, post if method == "post" else {})
+            getattr(_client_for(root), method)(path, post if method == "post" else {})
             after = _users()
             changed = {pk for pk in before.keys() | after.keys() if before.get(pk) != after.get(pk)}
             recorded = set(
@@ -86,7 +79,7 @@ def test_no_request_through_any_url_changes_a_user_without_an_audit_event(root, 
 
 def test_two_admins_demoting_each_other_at_once_leave_an_admin(transactional_db, monkeypatch):
     ada, alan = make_user("ada", ADMIN), make_user("alan", ADMIN)
-    clients = {ada: _client(ada), alan: _client(alan)}
+    clients = {ada: _client_for(ada), alan: _client_for(alan)}
     # Both requests pass the role check before either changes anything: the race, every time.
     meet, real_has_role, passed = threading.Barrier(2, timeout=30), roles.has_role, threading.local()
 
@@ -143,7 +136,7 @@ def test_a_plain_admin_cannot_deactivate_demote_or_reactivate_a_superuser(admin_
 
 def test_a_superuser_can_deactivate_another_superuser(root):
     other = User.objects.create_superuser("root2", password=PASSWORD)
-    response = _client(root).post(reverse("user_deactivate", args=[other.pk]), follow=True)
+    response = _client_for(root).post(reverse("user_deactivate", args=[other.pk]), follow=True)
     assert "Deactivated root2" in response.content.decode()
     assert not User.objects.get(pk=other.pk).is_active
 
