@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "console.accounts",
+    "console.engines",
     "console.audit",
     "console.jobs",
     "console.dashboard",

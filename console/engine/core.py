@@ -7,14 +7,18 @@ Views, tasks and the watcher call these functions and get plain values back;
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import docker
 import docker.errors
 import requests.exceptions
 from django.conf import settings
+
+from console.engine.connections import Connection, ConnectionRefused, open_client
 
 
 class EngineError(Exception):
@@ -41,6 +45,8 @@ class Conflict(EngineError):
 
 
 _local = threading.local()
+_current: ContextVar[str | None] = ContextVar("console_engine", default=None)
+ROW_CACHE_SECONDS = 2.0  # how long a process trusts an engine's row before reading it again
 
 
 class _APIClient(docker.APIClient):
@@ -59,25 +65,78 @@ class _DockerClient(docker.DockerClient):
         self.api = _APIClient(**kwargs)
 
 
-def client() -> docker.DockerClient:
-    """The engine's client for this thread (one per thread and address: requests sessions are not thread-safe)."""
-    cached = getattr(_local, "client", None)
-    if cached is not None and cached[0] == settings.DOCKER_HOST:
+# --- which engine -------------------------------------------------------------------------------
+
+
+def current() -> str:
+    """The engine this request, job or watcher works on (the default engine outside any `using`)."""
+    return _current.get() or settings.ENGINE_NAME
+
+
+@contextmanager
+def using(name: str) -> Iterator[str]:
+    """Work on the engine `name` inside the block (views of /engines/<name>/…, a job, a watcher)."""
+    token = _current.set(name)
+    try:
+        yield name
+    finally:
+        _current.reset(token)
+
+
+def connection(name: str | None = None) -> Connection:
+    """How to reach an engine, from its row (re-read every few seconds, so an edit reaches every process)."""
+    name = name or current()
+    rows = getattr(_local, "rows", None)
+    if rows is None:
+        rows = _local.rows = {}
+    cached = rows.get(name)
+    if cached is not None and time.monotonic() - cached[0] < ROW_CACHE_SECONDS:
         return cached[1]
-    client = _DockerClient(
-        base_url=settings.DOCKER_HOST,
-        timeout=settings.DOCKER_TIMEOUT,
-        version="auto",
-    )
-    _local.client = (settings.DOCKER_HOST, client)
-    return client
+    from console.engines.models import Engine  # the engine package stays importable without the ORM set up
+
+    row = Engine.objects.filter(name=name).first()
+    if row is None:
+        if name != settings.ENGINE_NAME:
+            raise NotFound(f"No engine is named {name!r}.", 404)
+        conn = Connection(name=name, url=settings.DOCKER_HOST, from_environment=True)
+    else:
+        conn = row.connection()
+    rows[name] = (time.monotonic(), conn)
+    return conn
 
 
-def reset_client() -> None:
-    cached = getattr(_local, "client", None)
+def address(name: str | None = None) -> str:
+    """The engine's address as people read it (unix:///…, tcp://…, ssh://…)."""
+    return connection(name).url
+
+
+def client(name: str | None = None) -> docker.DockerClient:
+    """The engine's client for this thread (one per thread and engine: requests sessions are not
+    thread-safe), rebuilt when the engine's row or address changes."""
+    conn = connection(name)
+    clients = getattr(_local, "clients", None)
+    if clients is None:
+        clients = _local.clients = {}
+    cached = clients.get(conn.name)
+    if cached is not None and cached[0] == conn:
+        return cached[1]
     if cached is not None:
         cached[1].close()
-    _local.client = None
+    try:
+        made = open_client(conn, _DockerClient, settings.DOCKER_TIMEOUT)
+    except ConnectionRefused as exc:
+        raise EngineUnreachable(str(exc)) from exc
+    clients[conn.name] = (conn, made)
+    return made
+
+
+def reset_client(name: str | None = None) -> None:
+    """Forget this thread's client (and row) of an engine: the next call connects afresh."""
+    name = name or current()
+    cached = getattr(_local, "clients", {}).pop(name, None)
+    getattr(_local, "rows", {}).pop(name, None)
+    if cached is not None:
+        cached[1].close()
 
 
 def _explain(exc: Exception) -> EngineError:
@@ -95,9 +154,17 @@ def _explain(exc: Exception) -> EngineError:
         # The SDK refused the call before sending it: bad input, not a lost engine.
         return EngineError(f"Not a valid request: {exc}", 400)
     if isinstance(exc, (docker.errors.DockerException, requests.exceptions.RequestException, OSError)):
-        reset_client()
-        return EngineUnreachable(f"Cannot reach the Docker engine at {settings.DOCKER_HOST}: {_reason(exc)}")
+        where = _current.get() or settings.ENGINE_NAME
+        reset_client(where)
+        return EngineUnreachable(f"Cannot reach the Docker engine {where} at {_safe_address(where)}: {_reason(exc)}")
     return EngineError(str(exc))
+
+
+def _safe_address(name: str) -> str:
+    try:
+        return address(name)
+    except Exception:  # an error message must not fail for want of the address
+        return "its address"
 
 
 def _explanation(exc: docker.errors.APIError) -> str:

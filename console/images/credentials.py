@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
-
+from console import crypto
 from console.images.models import RegistryCredential
 
-
-def _fernet() -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"console registry credentials").derive(
-        settings.SECRET_KEY.encode()
-    )
-    return Fernet(base64.urlsafe_b64encode(key))
+PURPOSE = "registry credentials"
 
 
 def store(host: str, username: str, secret: str, who_name: str) -> bool:
@@ -25,7 +14,7 @@ def store(host: str, username: str, secret: str, who_name: str) -> bool:
         host=host,
         defaults={
             "username": username,
-            "secret": _fernet().encrypt(secret.encode()).decode(),
+            "secret": crypto.encrypt(secret, PURPOSE),
             "updated_by_name": who_name,
         },
     )
@@ -37,8 +26,7 @@ def auth_config(host: str) -> dict[str, str] | None:
     credential = RegistryCredential.objects.filter(host=host).first()
     if credential is None:
         return None
-    try:
-        secret = _fernet().decrypt(credential.secret.encode()).decode()
-    except InvalidToken:
+    secret = crypto.decrypt(credential.secret, PURPOSE)
+    if secret is None:
         return None
     return {"username": credential.username, "password": secret, "serveraddress": host}
