@@ -1,8 +1,7 @@
-from django.conf import settings
 from django.core.cache import cache
 
 from console import engine, snapshot
-from console.accounts.roles import ADMIN, OPERATOR, has_role
+from console.accounts.roles import ADMIN, OPERATOR, global_role, has_role, visible_engines
 
 
 def engine_problem() -> str:
@@ -10,7 +9,7 @@ def engine_problem() -> str:
     # A watcher following the engine already knows; then no page pings it.
     if (known := snapshot.engine_problem()) is not None:
         return known
-    key = f"engine-problem:{settings.DOCKER_HOST}"
+    key = f"engine-problem:{engine.address()}"
     problem = cache.get(key)
     if problem is None:
         try:
@@ -22,14 +21,32 @@ def engine_problem() -> str:
     return problem
 
 
+def _shown_engine(request, visible: list):
+    """The engine a page shows: its own, or on the pages that span engines the one last visited."""
+    if request.engine is not None:
+        if request.session.get("engine") != request.engine.name:
+            request.session["engine"] = request.engine.name  # saved only when it changes
+        return request.engine
+    last = request.session.get("engine")
+    return next((row for row in visible if row.name == last), visible[0] if visible else None)
+
+
 def console(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"engine_name": settings.ENGINE_NAME}
+        return {}
+    visible = visible_engines(user)
+    shown = _shown_engine(request, visible)
+    scoped = request.engine is not None
     return {
-        "engine_name": settings.ENGINE_NAME,
-        "engine_address": settings.DOCKER_HOST,
-        "engine_problem": engine_problem(),
+        "engine": shown,
+        "engines": visible,
+        "engine_name": shown.name if shown else "",
+        "engine_address": shown.address if shown else "",
+        # An engine's troubles are shown on its own pages only.
+        "engine_problem": engine_problem() if scoped else "",
+        "engine_insecure": scoped and shown.kind == "tcp",
+        # On an engine's pages (and a job's) the role there; elsewhere the global role.
         "can_operate": has_role(user, OPERATOR),
-        "is_admin": has_role(user, ADMIN),
+        "is_admin": global_role(user) == ADMIN,  # users, engines, registry credentials
     }

@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth import middleware as auth_middleware
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -75,9 +75,41 @@ class NoStoreMiddleware:
         return response
 
 
+class EngineScopeMiddleware:
+    """Pages under /engines/<name>/ work on that engine: `request.engine` is its row, `engine.using` its name
+    (so clients, the snapshot, roles and the audit trail all concern it). An engine that does not exist, or
+    that the user has no role on, answers 404 alike, so its name does not leak."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from console.engine.core import enter
+
+        enter(None)  # a thread serves one request at a time: nothing of the last one's engine is kept
+        request.engine = None
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if "engine" not in view_kwargs:
+            return None
+        from console.accounts.roles import can_see_engine
+        from console.engine.core import enter
+        from console.engines.models import Engine
+
+        name = view_kwargs.pop("engine")
+        row = Engine.objects.filter(name=name).first()
+        if row is None or (request.user.is_authenticated and not can_see_engine(request.user, name)):
+            raise Http404("No such engine.")
+        request.engine = row
+        enter(name)
+        return None
+
+
 class RoleRequiredMiddleware:
-    """No default-allow: every view needs at least the Viewer role unless it declares more
-    (`role_required` sets `required_role`) or is public (`login_not_required`)."""
+    """No default-allow: every view needs at least the Viewer role (on its engine, for an engine's pages;
+    anywhere, for the pages that span engines) unless it declares more (`role_required` sets
+    `required_role`) or is public (`login_not_required`)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -86,15 +118,18 @@ class RoleRequiredMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        from console.accounts.roles import VIEWER, deny, has_role
+        from console.accounts.roles import VIEWER, deny, has_role, highest_role
 
         match = request.resolver_match
         if not getattr(view_func, "login_required", True) or (match and match.url_name == "logout"):
             return None
         if hasattr(view_func, "required_role"):
             return None  # `role_required` checks it, and records a refusal under the view's own action name
-        if not request.user.is_authenticated or has_role(request.user, VIEWER):
+        if not request.user.is_authenticated:
             return None  # anonymous users are sent to the login page by LoginRequiredMiddleware
+        scoped = getattr(request, "engine", None) is not None
+        if has_role(request.user, VIEWER) if scoped else highest_role(request.user) is not None:
+            return None
         return deny(request, VIEWER, f"page.{match.url_name if match else 'view'}", request.path)
 
 

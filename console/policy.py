@@ -12,8 +12,6 @@ import posixpath
 import re
 from typing import Any
 
-from django.conf import settings
-
 from console import engine
 from console.accounts.roles import ADMIN, has_role
 
@@ -138,7 +136,7 @@ def _words(value: Any) -> str:
 
 
 def _cgroupns_default() -> str:
-    return _engine_cgroupns_default(settings.DOCKER_HOST)
+    return _engine_cgroupns_default(engine.address())
 
 
 @functools.cache

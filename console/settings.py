@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "console.middleware.NoStoreMiddleware",
     "console.middleware.LoginRequiredMiddleware",
+    "console.middleware.EngineScopeMiddleware",
     "console.middleware.RoleRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -236,6 +237,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = f"engine.{ENGINE_NAME}"
+# Processes of each engine's worker (`manage.py workers` runs one worker per engine).
+WORKER_CONCURRENCY = envint("WORKER_CONCURRENCY", "2")
 JOB_HARD_TIME_LIMIT = envint("JOB_HARD_TIME_LIMIT", "3600")
 CELERY_TASK_SOFT_TIME_LIMIT = JOB_HARD_TIME_LIMIT - 60
 CELERY_TASK_TIME_LIMIT = JOB_HARD_TIME_LIMIT

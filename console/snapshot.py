@@ -39,7 +39,7 @@ def connection() -> redis.Redis:
 
 
 def key(*parts: str) -> str:
-    return ":".join(("console", settings.ENGINE_NAME, *parts))
+    return ":".join(("console", engine.current(), *parts))
 
 
 def fetch(kind: str) -> Any:
@@ -53,8 +53,8 @@ def fetch(kind: str) -> Any:
 
 
 def beat(**status: Any) -> None:
-    """The watcher says it is alive and following the engine at DOCKER_HOST."""
-    status = {"host": settings.DOCKER_HOST, "at": time.time(), **status}
+    """The watcher says it is alive and following the engine at its address."""
+    status = {"host": engine.address(), "at": time.time(), **status}
     connection().set(key("watcher"), json.dumps(status), ex=WATCHER_TTL)
 
 
@@ -66,7 +66,7 @@ def watcher() -> dict[str, Any] | None:
     """The live watcher's status for this engine, or None when none follows it."""
     raw = connection().get(key("watcher"))
     status = json.loads(raw) if raw else None
-    if status is None or status.get("host") != settings.DOCKER_HOST:
+    if status is None or status.get("host") != engine.address():
         return None
     return status
 
@@ -124,7 +124,7 @@ def store(kind: str, data: Any, generation: int) -> int:
     digest = hashlib.sha256(payload.encode()).hexdigest()
     r = connection()
     entry = r.hmget(key("kind", kind), ["digest", "version"])
-    fields: dict[str, Any] = {"stored": time.time(), "host": settings.DOCKER_HOST, "generation": generation}
+    fields: dict[str, Any] = {"stored": time.time(), "host": engine.address(), "generation": generation}
     if entry[0] != digest or entry[1] is None:
         fields |= {"digest": digest, "data": payload, "version": r.incr(key("counter"))}
     r.hset(key("kind", kind), mapping=fields)
@@ -138,7 +138,7 @@ def _load(r: redis.Redis, kind: str, with_data: bool) -> tuple[int, Any, bool] |
     pipe.hmget(key("kind", kind), fields)
     pipe.get(key("kind", kind, "generation"))
     (version, host, stored, listed_at, *data), current = pipe.execute()
-    if version is None or host != settings.DOCKER_HOST:
+    if version is None or host != engine.address():
         return None
     fresh = (
         # nothing changed since it was listed …
@@ -184,6 +184,17 @@ def refresh(*kinds: str) -> dict[str, Any]:
     """List these kinds afresh and keep them (the watcher's listing); their data by kind."""
     with _listing_lock(connection()):
         return {kind: _list(kind)[1] for kind in kinds}
+
+
+def peek(kind: str) -> tuple[Any, float] | None:
+    """What the snapshot holds for a kind and when it was listed, never asking the engine (None: nothing)."""
+    try:
+        found = connection().hmget(key("kind", kind), ["data", "host", "stored"])
+    except redis.RedisError:
+        return None
+    if found[0] is None or found[1] != engine.address():
+        return None
+    return json.loads(found[0]), float(found[2])
 
 
 def read(kind: str) -> tuple[int, Any]:

@@ -1,15 +1,26 @@
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from console.dashboard.views import fleet, to_default_engine
 from console.system.views import healthz
 
-urlpatterns = [
+# What one engine shows lives under it: /engines/<name>/containers/, …/images/, …/system/.
+engine_patterns = [
     path("", include("console.dashboard.urls")),
     path("images/", include("console.images.urls")),
     path("containers/", include("console.containers.urls")),
+    path("system/", include("console.system.urls")),
+]
+
+urlpatterns = [
+    path("", fleet, name="fleet"),
+    path("engines/", include("console.engines.urls")),
+    path("engines/<slug:engine>/", include(engine_patterns)),
+    # The addresses of the single-engine console still work: they lead to the default engine.
+    re_path(r"^(?P<rest>(?:images|containers|system)(?:/.*)?)$", to_default_engine),
+    path("registries/", include("console.images.registry_urls")),
     path("jobs/", include("console.jobs.urls")),
     path("audit/", include("console.audit.urls")),
-    path("system/", include("console.system.urls")),
     path("users/", include("console.accounts.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -243,10 +243,10 @@ def build_scale_lab(client: docker.DockerClient) -> None:
 # --- 1. lists at scale -----------------------------------------------------------------------------
 
 LISTS = [
-    ("Container list page", "/containers/?all=1", False, "/containers/json?all=1"),
-    ("Container list, live partial", "/containers/?all=1", True, "/containers/json?all=1"),
-    ("Image list page", "/images/", False, "/images/json"),
-    ("Image list, live partial", "/images/", True, "/images/json"),
+    ("Container list page", "/engines/local/containers/?all=1", False, "/containers/json?all=1"),
+    ("Container list, live partial", "/engines/local/containers/?all=1", True, "/containers/json?all=1"),
+    ("Image list page", "/engines/local/images/", False, "/images/json"),
+    ("Image list, live partial", "/engines/local/images/", True, "/images/json"),
 ]
 
 
@@ -267,8 +267,11 @@ def time_lists(console: ConsoleProcess, session: requests.Session, snapshot: boo
             raws.append(seconds(lambda raw=raw: engine_get(raw)))
         page_median, raw_median = statistics.median(pages), statistics.median(raws)
         ratio = page_median / raw_median
-        if path == "/containers/?all=1" and not partial:
-            running = [seconds(lambda: session.get(f"{console.url}/containers/?all=0", timeout=120)) for _ in range(5)]
+        if path == "/engines/local/containers/?all=1" and not partial:
+            running = [
+                seconds(lambda: session.get(f"{console.url}/engines/local/containers/?all=0", timeout=120))
+                for _ in range(5)
+            ]
             NOTES.append(
                 f"The container list showing only the {RUNNING} running containers (the same {CONTAINERS} read and"
                 f" parsed, {RUNNING} rows rendered), {'with' if snapshot else 'without'} the snapshot:"
@@ -304,7 +307,7 @@ def time_pulls(console: ConsoleProcess, session: requests.Session, client: docke
     reference = big_image()
 
     def by_console(reference: str = reference) -> None:
-        job = post(console, session, "/images/pull/start/", reference=reference)
+        job = post(console, session, "/engines/local/images/pull/start/", reference=reference)
         assert wait_finished(console, session, job) == "succeeded", job
 
     def by_cli(reference: str = reference) -> None:
@@ -369,7 +372,7 @@ def watch(console: ConsoleProcess, sessions: list[requests.Session], proxy: Engi
         if stop.wait(random.uniform(0, DASHBOARD_POLL)):  # people open their pages at different moments
             return
         page = get("/")
-        get("/containers/")
+        get("/engines/local/containers/")
         token = re.search(r'"v": "([^"]*)"', page.text).group(1) if page is not None else ""
         while not stop.wait(DASHBOARD_POLL):
             poll = get("/", params={"v": token}, headers={"HX-Request": "true"})
@@ -419,7 +422,7 @@ def time_queue(console: ConsoleProcess, session: requests.Session, proxy: Engine
 
     def submit_all(references: list[str]) -> float:
         def submit(reference: str) -> str:
-            return post(console, clone(session), "/images/pull/start/", reference=reference)
+            return post(console, clone(session), "/engines/local/images/pull/start/", reference=reference)
 
         started = time.monotonic()
         with ThreadPoolExecutor(len(references)) as pool:

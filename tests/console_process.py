@@ -56,7 +56,7 @@ class ConsoleProcess:
             DJANGO_SUPERUSER_PASSWORD=ADMIN_PASSWORD,
         )
         # The same processes `make run` starts (less its Redis: the lab has one).
-        argv = console_processes(PYTHON, "127.0.0.1", self.port, "engine.local", web_workers=self.web_workers)
+        argv = console_processes(PYTHON, "127.0.0.1", self.port, web_workers=self.web_workers)
         for name in ("worker", "web", "watcher") if self.watcher else ("worker", "web"):
             self._spawn(name, argv[name])
         wait_for(lambda: requests.get(f"{self.url}/healthz", timeout=2).ok, "the console", timeout=60)

@@ -280,11 +280,13 @@ def test_the_first_admin_signs_in_pulls_and_runs_hello_world_through_the_worker(
     browser = Browser(f"http://127.0.0.1:{stack.web_port}")
     signed_in = browser.post("/accounts/login/", "/accounts/login/", {"username": ADMIN, "password": PASSWORD})
     assert signed_in.url == browser.base + "/"
-    pulled = browser.job("/images/pull/start/", "/images/pull/", {"reference": "hello-world"})
+    pulled = browser.job(
+        "/engines/local/images/pull/start/", "/engines/local/images/pull/", {"reference": "hello-world"}
+    )
     assert "hello-world" in pulled
     ran = browser.job(
-        "/containers/run/",
-        "/containers/run/",
+        "/engines/local/containers/run/",
+        "/engines/local/containers/run/",
         {"image": "hello-world", "name": "deploy-hello", "restart_policy": "no", "follow": "on"},
     )
     assert "Hello from Docker!" in ran

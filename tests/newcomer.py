@@ -109,7 +109,9 @@ class Console:
         return page
 
     def pull(self, reference: str, timeout: float = 180) -> str:
-        status, url, _ = self.post("/images/pull/start/", "/images/pull/", {"reference": reference})
+        status, url, _ = self.post(
+            "/engines/local/images/pull/start/", "/engines/local/images/pull/", {"reference": reference}
+        )
         assert status == 200 and re.search(r"/jobs/\d+/$", url), f"newcomer: the pull was not queued ({status} {url})"
         job = urllib.parse.urlsplit(url).path
         state = {}

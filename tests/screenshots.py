@@ -42,14 +42,24 @@ def make_user(console: ConsoleProcess, admin, username: str, role: str):
 
 def do_some_work(console: ConsoleProcess, otto) -> None:
     """What the tutorial does: pull httpd:2.2, run hello-world, run httpd:2.4 in the background; then `system df`."""
-    job = post(console, otto, "/images/pull/start/", reference="httpd:2.2")
+    job = post(console, otto, "/engines/local/images/pull/start/", reference="httpd:2.2")
     assert console.wait_job(otto, job) == "succeeded", job
-    job = post(console, otto, "/containers/run/", image="hello-world", name="hello", restart_policy="no", follow="on")
+    job = post(
+        console,
+        otto,
+        "/engines/local/containers/run/",
+        image="hello-world",
+        name="hello",
+        restart_policy="no",
+        follow="on",
+    )
     assert console.wait_job(otto, job) == "succeeded", job
     ports = f"127.0.0.1:{free_port()}:80"
-    job = post(console, otto, "/containers/run/", image="httpd:2.4", name="web", ports=ports, restart_policy="no")
+    job = post(
+        console, otto, "/engines/local/containers/run/", image="httpd:2.4", name="web", ports=ports, restart_policy="no"
+    )
     assert console.wait_job(otto, job) == "succeeded", job
-    job = post(console, otto, "/system/disk/")  # disk use as it is now, after the pulls
+    job = post(console, otto, "/engines/local/system/disk/")  # disk use as it is now, after the pulls
     assert console.wait_job(otto, job) == "succeeded", job
 
 
@@ -89,7 +99,7 @@ def main() -> None:
             page.click("button[type=submit]")
             page.wait_for_url(re.compile(r"/$"))
 
-            page.goto("/images/pull/")
+            page.goto("/engines/local/images/pull/")
             page.fill("input[name=reference]", f"{link.host}/library/httpd:2.2")
             page.click("button.primary")
             page.wait_for_url("**/jobs/*/")
@@ -101,9 +111,13 @@ def main() -> None:
 
             do_some_work(console, otto)
             vera = console.session("vera", PASSWORD)
-            vera.post(f"{console.url}/containers/web/stop/", timeout=30)  # refused: she is a Viewer
+            vera.post(f"{console.url}/engines/local/containers/web/stop/", timeout=30)  # refused: she is a Viewer
 
-            for name, path in [("dashboard", "/"), ("containers", "/containers/?all=1"), ("audit", "/audit/")]:
+            for name, path in [
+                ("dashboard", "/"),
+                ("containers", "/engines/local/containers/?all=1"),
+                ("audit", "/audit/"),
+            ]:
                 page.goto(path)
                 page.wait_for_load_state("networkidle")
                 save(page, name)

@@ -27,7 +27,7 @@ def _attempt(username: str, password: str, address: str):
 
 
 def _signed_in(response) -> bool:
-    return response.status_code == 302 and response["Location"] == reverse("dashboard")
+    return response.status_code == 302 and response["Location"] == reverse("dashboard", args=["local"])
 
 
 def _assert_locked_out(response, username: str):
@@ -200,8 +200,8 @@ def test_a_session_ends_after_the_idle_time_but_not_while_in_use(viewer, setting
     # Each request renews the session: used every second, it outlives the idle time.
     for _ in range(3):
         time_machine.shift(1)
-        assert busy.get(reverse("system")).status_code == 200
-    response = idle.get(reverse("system"))
+        assert busy.get(reverse("system", args=["local"])).status_code == 200
+    response = idle.get(reverse("system", args=["local"]))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 

@@ -45,7 +45,12 @@ class Endpoint:
 
 
 ENDPOINTS = [
-    Endpoint("system.df", "system_disk_refresh", lambda: reverse("system_disk_refresh"), lambda: Job.objects.exists()),
+    Endpoint(
+        "system.df",
+        "system_disk_refresh",
+        lambda: reverse("system_disk_refresh", args=["local"]),
+        lambda: Job.objects.exists(),
+    ),
     Endpoint(
         "job.cancel",
         "job_cancel",
@@ -136,21 +141,23 @@ def test_a_signed_in_user_without_a_role_may_change_nothing(db):
     nobody = make_user("nora", None)
     client = Client()
     client.force_login(nobody)
-    response = client.post(reverse("system_disk_refresh"))
+    response = client.post(reverse("system_disk_refresh", args=["local"]))
     assert response.status_code == 403
     assert b"You have <strong>no role</strong>" in response.content
     assert not Job.objects.exists()
 
 
 def test_it_hides_buttons_a_role_cannot_use(client_of):
-    system_pages = {role: client.get(reverse("system")).content.decode() for role, client in client_of.items()}
+    system_pages = {
+        role: client.get(reverse("system", args=["local"])).content.decode() for role, client in client_of.items()
+    }
     job = _queued_job()
     shown = {}
     for role, client in client_of.items():
         pages = system_pages[role] + client.get(reverse("job_detail", args=[job.pk])).content.decode()
         shown[role] = {
             "users": 'href="/users/"' in pages,
-            "disk": reverse("system_disk_refresh") in pages,
+            "disk": reverse("system_disk_refresh", args=["local"]) in pages,
             "cancel": reverse("job_cancel", args=[job.pk]) in pages,
         }
     assert shown[VIEWER] == {"users": False, "disk": False, "cancel": False}

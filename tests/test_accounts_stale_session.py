@@ -28,7 +28,7 @@ def test_an_htmx_post_with_a_stale_csrf_token_says_reload(lab, browser_page, ope
     container = lab.httpd("stale")
     page = browser_page
     sign_in(page, "otto")
-    page.goto(f"/containers/{container.id}/")
+    page.goto(f"/engines/local/containers/{container.id}/")
     run_in_container(page, "echo fresh")
     expect(page.locator("#exec-result")).to_contain_text("fresh")  # a fresh token works
 
@@ -54,7 +54,7 @@ def test_an_htmx_request_after_the_session_ended_says_reload(lab, browser_page, 
     container = lab.httpd("ended")
     page = browser_page
     sign_in(page, "vera")
-    page.goto("/containers/")
+    page.goto("/engines/local/containers/")
     expect(page.locator("#container-list")).to_contain_text(container.name)
     page.context.clear_cookies(name="sessionid")
     with page.expect_response(lambda r: "q=" in r.url) as answer:
@@ -70,7 +70,7 @@ def test_a_plain_form_with_a_stale_token_gets_a_page_that_says_reload(lab, brows
     container = lab.httpd("plain")
     page = browser_page
     sign_in(page, "otto")
-    page.goto(f"/containers/{container.id}/")
+    page.goto(f"/engines/local/containers/{container.id}/")
     page.context.clear_cookies(name="csrftoken")
     page.get_by_role("button", name="Pause").click()
     expect(page.locator("body")).to_contain_text("session expired")

@@ -43,7 +43,7 @@ def test_an_admin_creates_a_user_who_can_then_sign_in(admin_client):
     )
     assert event.params == {"role": OPERATOR}
     assert "a long enough secret" not in event.canonical().decode()
-    assert _sign_in("newbie", "a long enough secret 42").get(reverse("system")).status_code == 200
+    assert _sign_in("newbie", "a long enough secret 42").get(reverse("system", args=["local"])).status_code == 200
 
 
 def test_it_refuses_a_weak_password_or_a_taken_name_and_creates_nobody(admin_client, viewer):
@@ -69,7 +69,7 @@ def test_an_admin_changes_a_role_and_the_change_is_recorded_with_old_and_new(adm
     # The new role counts on vera's very next request.
     vera = Client()
     vera.force_login(viewer)
-    assert vera.post(reverse("system_disk_refresh")).status_code == 302
+    assert vera.post(reverse("system_disk_refresh", args=["local"])).status_code == 302
 
 
 def test_it_refuses_an_unknown_role_and_changes_nothing(admin_client, viewer):
@@ -94,16 +94,16 @@ def test_an_admin_cannot_demote_or_deactivate_themselves(admin_client, admin):
 
 def test_deactivating_a_user_ends_their_sessions_at_once(admin_client, viewer, operator):
     vera_laptop, vera_phone, otto = _sign_in("vera"), _sign_in("vera"), _sign_in("otto")
-    assert vera_laptop.get(reverse("system")).status_code == 200
+    assert vera_laptop.get(reverse("system", args=["local"])).status_code == 200
     sessions_before = Session.objects.count()
 
     response = admin_client.post(reverse("user_deactivate", args=[viewer.pk]), follow=True)
     assert "Deactivated vera and signed them out (2 sessions ended)." in response.content.decode()
     assert Session.objects.count() == sessions_before - 2
     for client in (vera_laptop, vera_phone):
-        response = client.get(reverse("system"))
+        response = client.get(reverse("system", args=["local"]))
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
-    assert otto.get(reverse("system")).status_code == 200
+    assert otto.get(reverse("system", args=["local"])).status_code == 200
     refused = Client().post(reverse("login"), {"username": "vera", "password": PASSWORD})
     assert refused.status_code == 200 and "did not match" in refused.content.decode()
     event = AuditEvent.objects.get(action="user.deactivate")
@@ -114,7 +114,7 @@ def test_a_reactivated_user_signs_in_again(admin_client, viewer):
     admin_client.post(reverse("user_deactivate", args=[viewer.pk]))
     response = admin_client.post(reverse("user_reactivate", args=[viewer.pk]), follow=True)
     assert "Reactivated vera." in response.content.decode()
-    assert _sign_in("vera").get(reverse("system")).status_code == 200
+    assert _sign_in("vera").get(reverse("system", args=["local"])).status_code == 200
     assert AuditEvent.objects.get(action="user.reactivate").outcome == "succeeded"
 
 

@@ -61,16 +61,16 @@ def _reactivate(users) -> None:
 
 
 def _ask_disk_use(users) -> None:
-    _client(users["otto"]).post(reverse("system_disk_refresh"))
+    _client(users["otto"]).post(reverse("system_disk_refresh", args=["local"]))
 
 
 def _cancel_job(users) -> None:
-    _client(users["otto"]).post(reverse("system_disk_refresh"))
+    _client(users["otto"]).post(reverse("system_disk_refresh", args=["local"]))
     _client(users["otto"]).post(reverse("job_cancel", args=[Job.objects.get().pk]))
 
 
 def _be_refused(users) -> None:
-    _client(users["vera"]).post(reverse("system_disk_refresh"))
+    _client(users["vera"]).post(reverse("system_disk_refresh", args=["local"]))
 
 
 # (what a person does, the events it leaves as (actor, action, target, outcome))
@@ -91,7 +91,7 @@ KINDS: list[tuple[Callable, list[tuple[str, str, str, str]]]] = [
     (_reactivate, [("ada", "user.reactivate", "vera", "succeeded")]),
     (_ask_disk_use, [("otto", "system.df", "disk usage", "requested")]),
     (_cancel_job, [("otto", "system.df", "disk usage", "requested"), ("otto", "system.df", "disk usage", "cancelled")]),
-    (_be_refused, [("vera", "system.df", "/system/disk/", "denied")]),
+    (_be_refused, [("vera", "system.df", "/engines/local/system/disk/", "denied")]),
 ]
 
 
@@ -113,7 +113,7 @@ def test_each_action_kind_leaves_its_events(viewer, operator, admin, act, expect
 
 
 def test_a_job_records_its_request_and_its_outcome_once(job_runner, operator):
-    _client(operator).post(reverse("system_disk_refresh"))
+    _client(operator).post(reverse("system_disk_refresh", args=["local"]))
     job = Job.objects.get()
     wait_until(lambda: AuditEvent.objects.filter(job_id=job.pk, outcome="succeeded").exists(), message="the outcome")
     events = list(AuditEvent.objects.filter(job_id=job.pk).order_by("id"))

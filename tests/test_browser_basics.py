@@ -6,13 +6,13 @@ from django.core.cache import cache
 
 from tests.conftest import sign_in
 
-PAGES = ["/", "/images/", "/containers/", "/jobs/", "/audit/", "/system/"]
+PAGES = ["/", "/engines/local/images/", "/engines/local/containers/", "/jobs/", "/audit/", "/engines/local/system/"]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_person_signs_in_and_reaches_every_section(browser_page, admin):
     page = browser_page
-    page.goto("/images/")
+    page.goto("/engines/local/images/")
     assert "/accounts/login/" in page.url
     page.fill("#id_username", "ada")
     page.fill("#id_password", "wrong password")

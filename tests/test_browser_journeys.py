@@ -129,7 +129,7 @@ def test_an_operator_pulls_runs_stops_removes_and_finds_it_all_in_the_audit_trai
 
     # Run httpd:2.4 published on 127.0.0.1, see its log lines arrive, stop it.
     web = lab.name("web")
-    page.goto("/containers/run/")
+    page.goto("/engines/local/containers/run/")
     page.fill("#id_image", "httpd:2.4")
     page.fill("#id_name", web)
     page.fill("#id_ports", "80")
@@ -210,7 +210,13 @@ def test_a_viewer_sees_everything_and_finds_no_button_that_changes_anything(
     page = browser_page
     sign_in(page, "vera")
     main = page.locator("main")
-    for path in ["/", "/images/", f"/images/{image.id}/", "/containers/?all=1", f"/containers/{container.id}/"]:
+    for path in [
+        "/",
+        "/engines/local/images/",
+        f"/engines/local/images/{image.id}/",
+        "/engines/local/containers/?all=1",
+        f"/engines/local/containers/{container.id}/",
+    ]:
         page.goto(path)
         expect(page.locator("h1").first).to_be_visible()
         expect(main.locator("form[method=post]")).to_have_count(0)
@@ -219,7 +225,7 @@ def test_a_viewer_sees_everything_and_finds_no_button_that_changes_anything(
             expect(main.get_by_role("link", name=label, exact=True)).to_have_count(0)
     expect(page.locator("#log-lines")).to_contain_text("serving /www")  # she does see the logs
 
-    for forced, needed in [("/containers/run/", "Operator"), ("/users/", "Admin")]:
+    for forced, needed in [("/engines/local/containers/run/", "Operator"), ("/users/", "Admin")]:
         response = page.goto(forced)
         assert response.status == 403
         expect(page.locator("h1")).to_have_text("Not allowed")

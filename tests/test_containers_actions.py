@@ -6,7 +6,7 @@ from console.audit.models import AuditEvent
 
 
 def post(client, container, action: str, **data):
-    return client.post(f"/containers/{container.id}/{action}/", data, follow=True)
+    return client.post(f"/engines/local/containers/{container.id}/{action}/", data, follow=True)
 
 
 def last_event(action: str) -> AuditEvent:
@@ -35,7 +35,7 @@ def test_stop_start_restart_pause_unpause_and_kill(lab, operator_client):
 
     post(operator_client, up, "pause")
     assert lab.get(up.name).status == "paused"
-    page = operator_client.get(f"/containers/{up.id}/").content.decode()
+    page = operator_client.get(f"/engines/local/containers/{up.id}/").content.decode()
     assert "Unpause" in page
     post(operator_client, up, "unpause")
     assert lab.get(up.name).status == "running"
@@ -59,7 +59,7 @@ def test_rename_and_remove_with_its_anonymous_volumes(lab, operator_client):
     assert (event.target, event.params["name"]) == (up.name, new_name)
 
     response = post(operator_client, up, "remove", force="1", volumes="1")
-    assert response.redirect_chain[-1][0] == "/containers/"
+    assert response.redirect_chain[-1][0] == "/engines/local/containers/"
     assert f"Removed {new_name}" in response.content.decode()
     assert not lab.exists(up.id)
     assert volume not in [v.name for v in lab.client.volumes.list()]
@@ -94,7 +94,7 @@ def test_renaming_to_a_name_in_use_is_refused(lab, operator_client):
 
 
 def test_an_unknown_container_is_said_so(operator_client):
-    page = operator_client.post("/containers/nope-not-here/stop/", follow=True).content.decode()
+    page = operator_client.post("/engines/local/containers/nope-not-here/stop/", follow=True).content.decode()
     assert "No such container: nope-not-here" in page
     assert last_event("stop").outcome == "failed"
 
@@ -120,7 +120,9 @@ def test_bad_input_changes_nothing(lab, operator_client, action, data):
 @pytest.mark.parametrize("action", ["start", "stop", "restart", "kill", "pause", "unpause", "rename", "remove", "exec"])
 def test_a_viewer_is_refused_every_action_and_the_refusal_is_recorded(lab, viewer_client, action):
     up = lab.httpd()
-    response = viewer_client.post(f"/containers/{up.id}/{action}/", {"name": "x", "force": "1", "command": "ls"})
+    response = viewer_client.post(
+        f"/engines/local/containers/{up.id}/{action}/", {"name": "x", "force": "1", "command": "ls"}
+    )
     assert response.status_code == 403
     assert "Operator" in response.content.decode()
     assert lab.get(up.id).status == "running" and lab.get(up.id).name == up.name
@@ -130,9 +132,9 @@ def test_a_viewer_is_refused_every_action_and_the_refusal_is_recorded(lab, viewe
 
 def test_actions_are_post_only_and_hidden_from_viewers(lab, viewer_client, operator_client):
     up = lab.httpd()
-    assert operator_client.get(f"/containers/{up.id}/stop/").status_code == 405
+    assert operator_client.get(f"/engines/local/containers/{up.id}/stop/").status_code == 405
     assert lab.get(up.id).status == "running"
-    page = viewer_client.get(f"/containers/{up.id}/").content.decode()
+    page = viewer_client.get(f"/engines/local/containers/{up.id}/").content.decode()
     assert 'id="actions"' not in page and "docker exec" not in page
-    page = operator_client.get(f"/containers/{up.id}/").content.decode()
-    assert 'id="actions"' in page and f'action="/containers/{up.id}/stop/"' in page
+    page = operator_client.get(f"/engines/local/containers/{up.id}/").content.decode()
+    assert 'id="actions"' in page and f'action="/engines/local/containers/{up.id}/stop/"' in page

@@ -8,7 +8,9 @@ from console.jobs.runner import execute
 def test_it_shows_the_output_of_both_streams_and_the_exit_code(lab, operator_client):
     up = lab.httpd()
     command = "sh -c 'echo from-stdout; echo from-stderr >&2; exit 3'"
-    response = operator_client.post(f"/containers/{up.id}/exec/", {"command": command}, headers={"HX-Request": "true"})
+    response = operator_client.post(
+        f"/engines/local/containers/{up.id}/exec/", {"command": command}, headers={"HX-Request": "true"}
+    )
     page = response.content.decode()
     job = Job.objects.get(kind="container.exec")
     assert response.status_code == 200 and page.lstrip().startswith('<div id="exec-result">')
@@ -27,7 +29,7 @@ def test_it_shows_the_output_of_both_streams_and_the_exit_code(lab, operator_cli
 
 def test_a_full_page_answer_without_htmx_is_the_job_page(lab, operator_client):
     up = lab.httpd()
-    response = operator_client.post(f"/containers/{up.id}/exec/", {"command": "cat /www/index.html"})
+    response = operator_client.post(f"/engines/local/containers/{up.id}/exec/", {"command": "cat /www/index.html"})
     job = Job.objects.get(kind="container.exec")
     assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
     execute(job.pk)
@@ -37,12 +39,12 @@ def test_a_full_page_answer_without_htmx_is_the_job_page(lab, operator_client):
 
 def test_a_stopped_container_or_a_missing_command_is_refused(lab, operator_client):
     exited = lab.hello()
-    page = operator_client.post(f"/containers/{exited.id}/exec/", {"command": "ls"}).content.decode()
+    page = operator_client.post(f"/engines/local/containers/{exited.id}/exec/", {"command": "ls"}).content.decode()
     assert "is not running" in page
     assert AuditEvent.objects.get(action="container.exec").outcome == "failed"
     up = lab.httpd()
     for command in ("", "   ", "echo 'unbalanced"):
-        response = operator_client.post(f"/containers/{up.id}/exec/", {"command": command})
+        response = operator_client.post(f"/engines/local/containers/{up.id}/exec/", {"command": command})
         assert response.status_code == 400 and "Nothing was run" in response.content.decode()
     assert AuditEvent.objects.filter(action="container.exec").count() == 1
     assert not Job.objects.exists()

@@ -27,11 +27,13 @@ def test_a_command_over_the_length_limit_is_refused_and_nothing_runs(lab, operat
     up = lab.httpd()
     too_long = "echo " + "x" * 4092  # 4,097 characters
     for headers in ({}, {"HX-Request": "true"}):
-        response = operator_client.post(f"/containers/{up.id}/exec/", {"command": too_long}, headers=headers)
+        response = operator_client.post(
+            f"/engines/local/containers/{up.id}/exec/", {"command": too_long}, headers=headers
+        )
         page = response.content.decode()
         assert response.status_code == 400 and "the limit is 4,096" in page and "Nothing was run" in page
     assert not Job.objects.exists() and not AuditEvent.objects.filter(action="container.exec").exists()
-    response = operator_client.post(f"/containers/{up.id}/exec/", {"command": too_long[:4096]})
+    response = operator_client.post(f"/engines/local/containers/{up.id}/exec/", {"command": too_long[:4096]})
     assert response.status_code == 302 and Job.objects.get().params["command"] == too_long[:4096]
 
 
@@ -39,7 +41,7 @@ def test_a_command_past_the_time_limit_is_ended_and_the_job_says_so(lab, operato
     settings.EXEC_TIMEOUT = 2
     up = lab.httpd()
     command = "sh -c 'echo started; sleep 600; echo never'"
-    operator_client.post(f"/containers/{up.id}/exec/", {"command": command})
+    operator_client.post(f"/engines/local/containers/{up.id}/exec/", {"command": command})
     job = Job.objects.get(kind="container.exec")
     execute(job.pk)
     job.refresh_from_db()
@@ -53,7 +55,7 @@ def test_a_command_past_the_time_limit_is_ended_and_the_job_says_so(lab, operato
 
 def test_a_cancelled_command_is_ended(lab, operator_client):
     up = lab.httpd()
-    operator_client.post(f"/containers/{up.id}/exec/", {"command": "sleep 600"})
+    operator_client.post(f"/engines/local/containers/{up.id}/exec/", {"command": "sleep 600"})
     job = Job.objects.get(kind="container.exec")
     Job.objects.filter(pk=job.pk).update(cancel_requested=True)  # as the Cancel button does to a running job
     execute(job.pk)
@@ -70,12 +72,12 @@ def test_long_commands_do_not_hold_the_web_process(worker, lab, live_server, ope
     client = Client()
     client.force_login(operator)
     cookies = {"sessionid": client.cookies["sessionid"].value}
-    detail = f"{live_server.url}/containers/{up.id}/"
+    detail = f"{live_server.url}/engines/local/containers/{up.id}/"
     token = requests.get(detail, cookies=cookies, timeout=TIMEOUT).cookies["csrftoken"]
 
     def ask(_: int) -> int:
         response = requests.post(
-            f"{live_server.url}/containers/{up.id}/exec/",
+            f"{live_server.url}/engines/local/containers/{up.id}/exec/",
             data={"command": "sleep 600"},
             cookies={**cookies, "csrftoken": token},
             headers={"X-CSRFToken": token, "HX-Request": "true"},

@@ -15,7 +15,7 @@ def cursor(page: str) -> str:
 
 def test_httpd_log_lines_appear_live_with_stderr_told_apart(lab, viewer_client):
     up = lab.httpd()
-    url = f"/containers/{up.id}/logs/"
+    url = f"/engines/local/containers/{up.id}/logs/"
     page = viewer_client.get(url, headers=HTMX).content.decode()
     assert re.search(
         r'<div class="line stdout" title="stdout"><time class="ts" [^>]+>[^<]+</time>httpd 2.4: serving', page
@@ -42,7 +42,7 @@ def test_the_window_is_bounded_and_the_tail_is_chosen(lab, viewer_client):
     lab.pull("httpd", "2.4")
     chatty = lab.client.containers.run("httpd:2.4", ["sh", "-c", "seq 1 3000"], name=lab.name("chatty"), detach=True)
     chatty.wait()
-    url = f"/containers/{chatty.id}/logs/"
+    url = f"/engines/local/containers/{chatty.id}/logs/"
     page = viewer_client.get(url).content.decode()
     assert page.count('<div class="line stdout"') == 200 and ">3000</div>" in page and ">2800</div>" not in page
     page = viewer_client.get(url, {"tail": 1000}).content.decode()
@@ -58,18 +58,18 @@ def test_the_whole_log_downloads_with_or_without_timestamps(lab, viewer_client):
         "httpd:2.4", ["sh", "-c", "seq 1 5000; echo oops >&2"], name=lab.name("download"), detach=True
     )
     both.wait()
-    response = viewer_client.get(f"/containers/{both.id}/logs/download/")
+    response = viewer_client.get(f"/engines/local/containers/{both.id}/logs/download/")
     assert response.streaming and response["Content-Disposition"] == f'attachment; filename="{both.name}.log"'
     lines = b"".join(response.streaming_content).decode().splitlines()
     # both streams, each in its own order (the engine interleaves them as they arrive)
     assert [line for line in lines if line != "oops"] == [str(n) for n in range(1, 5001)] and "oops" in lines
-    response = viewer_client.get(f"/containers/{both.id}/logs/download/", {"timestamps": "1"})
+    response = viewer_client.get(f"/engines/local/containers/{both.id}/logs/download/", {"timestamps": "1"})
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert len(lines) == 5001
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+Z (\d+|oops)", line) for line in lines)
 
 
 def test_logs_of_an_unknown_container_stop_the_polling(viewer_client):
-    response = viewer_client.get("/containers/nope-not-here/logs/", {"after": 1}, headers=HTMX)
+    response = viewer_client.get("/engines/local/containers/nope-not-here/logs/", {"after": 1}, headers=HTMX)
     assert response.status_code == 286
-    assert viewer_client.get("/containers/nope-not-here/logs/download/").status_code == 404
+    assert viewer_client.get("/engines/local/containers/nope-not-here/logs/download/").status_code == 404

@@ -40,7 +40,7 @@ NOT_PRIVILEGED = ["false", "False", ""]
 def test_an_operators_privileged_run_is_refused_whatever_the_value_says(lab, operator_client, value):
     name = lab.name("priv")
     data = {"image": "hello-world", "name": name, "restart_policy": "no", "privileged": value}
-    response = operator_client.post("/containers/run/", data)
+    response = operator_client.post("/engines/local/containers/run/", data)
     assert response.status_code == 403
     assert "privileged mode" in response.content.decode()
     assert not Job.objects.exists() and containers_named(lab, name) == []
@@ -51,7 +51,7 @@ def test_an_operators_privileged_run_is_refused_whatever_the_value_says(lab, ope
 @pytest.mark.parametrize("value", NOT_PRIVILEGED, ids=repr)
 def test_a_value_the_form_reads_as_false_runs_unprivileged(operator_client, value):
     data = {"image": "hello-world", "restart_policy": "no", "privileged": value}
-    assert operator_client.post("/containers/run/", data).status_code == 302
+    assert operator_client.post("/engines/local/containers/run/", data).status_code == 302
     spec = Job.objects.get(kind="container.run").params["spec"]
     assert "Privileged" not in engine.run_config(spec)["HostConfig"]
 
@@ -59,11 +59,11 @@ def test_a_value_the_form_reads_as_false_runs_unprivileged(operator_client, valu
 def test_three_hundred_volume_lines_are_refused_before_the_engine_is_asked(operator_client):
     volumes = "\n".join(f"v{i}:/d{i}" for i in range(300))
     response = operator_client.post(
-        "/containers/run/", {"image": "hello-world", "restart_policy": "no", "volumes": volumes}
+        "/engines/local/containers/run/", {"image": "hello-world", "restart_policy": "no", "volumes": volumes}
     )
     assert response.status_code == 400 and "At most 100 lines" in response.content.decode()
     huge = {"image": "hello-world", "restart_policy": "no", "environment": "A=" + "x" * 30_000}
-    response = operator_client.post("/containers/run/", huge)
+    response = operator_client.post("/engines/local/containers/run/", huge)
     assert response.status_code == 400 and "at most 20000 characters" in response.content.decode()
     assert not Job.objects.exists()
 
@@ -74,7 +74,7 @@ def test_a_hundred_named_volumes_cost_the_engine_one_question(operator_client, s
     volumes = "\n".join(f"t-many-{i}:/d{i}" for i in range(100))
     try:
         data = {"image": "hello-world", "restart_policy": "no", "volumes": volumes}
-        assert operator_client.post("/containers/run/", data).status_code == 302
+        assert operator_client.post("/engines/local/containers/run/", data).status_code == 302
     finally:
         proxy.stop()
     assert [r.split("/", 2)[-1] for r in proxy.since(0) if "/volumes" in r] == ["volumes"], proxy.since(0)
@@ -103,21 +103,27 @@ def bind_volume():
 def test_an_operator_cannot_exec_into_a_container_with_a_bind_mount(lab, host_dir, operator_client, admin_client):
     up = lab.httpd("bound", volumes={str(host_dir): {"bind": "/hostdir", "mode": "rw"}})
     for command in ("cat /hostdir/marker", "sh -c 'echo x > /hostdir/f'"):
-        response = operator_client.post(f"/containers/{up.id}/exec/", {"command": command})
+        response = operator_client.post(f"/engines/local/containers/{up.id}/exec/", {"command": command})
         assert response.status_code == 403
         assert f"a bind mount of the host path {host_dir}" in response.content.decode()
     assert not Job.objects.exists() and not (host_dir / "f").exists()
     # The container's page offers the Operator no exec form, and says why.
-    page = operator_client.get(f"/containers/{up.id}/").content.decode()
+    page = operator_client.get(f"/engines/local/containers/{up.id}/").content.decode()
     assert 'id="exec-refused"' in page and f"a bind mount of the host path {host_dir}" in page
-    assert f"/containers/{up.id}/exec/" not in page
-    assert f"/containers/{up.id}/exec/" in admin_client.get(f"/containers/{up.id}/").content.decode()
+    assert f"/engines/local/containers/{up.id}/exec/" not in page
+    assert (
+        f"/engines/local/containers/{up.id}/exec/"
+        in admin_client.get(f"/engines/local/containers/{up.id}/").content.decode()
+    )
     denied = AuditEvent.objects.filter(action="container.exec", outcome="denied")
     assert denied.count() == 2 and denied.first().params["refused"] == [f"a bind mount of the host path {host_dir}"]
     assert denied.first().target == up.name
 
     # An Admin may, and the reasons are recorded with the request.
-    assert admin_client.post(f"/containers/{up.id}/exec/", {"command": "cat /hostdir/marker"}).status_code == 302
+    assert (
+        admin_client.post(f"/engines/local/containers/{up.id}/exec/", {"command": "cat /hostdir/marker"}).status_code
+        == 302
+    )
     job = Job.objects.get(kind="container.exec")
     execute(job.pk)
     job.refresh_from_db()
@@ -153,7 +159,7 @@ def test_an_operator_cannot_exec_into_a_container_that_reaches_the_host_otherwis
                 "socket": {"volumes": {"/run": {"bind": "/hostrun", "mode": "ro"}}},
             }[how],
         )
-    response = operator_client.post(f"/containers/{up.id}/exec/", {"command": "id"})
+    response = operator_client.post(f"/engines/local/containers/{up.id}/exec/", {"command": "id"})
     assert response.status_code == 403
     assert not Job.objects.exists()
     event = AuditEvent.objects.get(action="container.exec")
@@ -230,7 +236,7 @@ def test_an_operators_run_request_reaches_the_host_only_when_refused(operator_cl
         pairs = data.draw(st.lists(st.tuples(KEYS, values(bind_volume)), max_size=8), label="fields")
     body = urlencode([("image", "hello-world"), ("restart_policy", "no"), *pairs])
     before = set(Job.objects.values_list("pk", flat=True))
-    response = operator_client.post("/containers/run/", body, content_type=FORM_BODY)
+    response = operator_client.post("/engines/local/containers/run/", body, content_type=FORM_BODY)
     queued = Job.objects.exclude(pk__in=before)
     event(f"answered {response.status_code}")  # --hypothesis-show-statistics: refusals, runs and bad forms all occur
     form = RunForm(QueryDict(body))  # the view's own parsing, to know which request it built

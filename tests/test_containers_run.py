@@ -16,7 +16,7 @@ from tests.lab import HELLO_TEXT
 
 def run(client, **fields):
     data = {"restart_policy": "no", "follow": "on", **fields}
-    response = client.post("/containers/run/", data)
+    response = client.post("/engines/local/containers/run/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     job = Job.objects.get(kind="container.run", pk=int(response["Location"].strip("/").split("/")[-1]))
     return job
@@ -83,7 +83,9 @@ def test_httpd_keeps_running_its_lines_arrive_live_and_stop_ends_it(job_runner, 
 
     page = operator_client.get(f"/jobs/{job.pk}/").content.decode()
     assert 'id="run-stop"' in page
-    response = operator_client.post(f"/containers/{container.id}/stop/", {"grace": "1", "next": f"/jobs/{job.pk}/"})
+    response = operator_client.post(
+        f"/engines/local/containers/{container.id}/stop/", {"grace": "1", "next": f"/jobs/{job.pk}/"}
+    )
     assert response["Location"] == f"/jobs/{job.pk}/"
     job = finished(job)
     assert job.state == "succeeded", job.error
@@ -139,19 +141,19 @@ def test_a_missing_image_or_a_failing_start_fails_the_job_with_the_reason(job_ru
     ],
 )
 def test_bad_input_is_said_on_the_form_and_nothing_is_queued(operator_client, fields, message):
-    response = operator_client.post("/containers/run/", {"restart_policy": "no", **fields})
+    response = operator_client.post("/engines/local/containers/run/", {"restart_policy": "no", **fields})
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not Job.objects.exists()
 
 
 def test_the_form_offers_dangerous_options_to_admins_only(operator_client, admin_client, viewer_client):
-    page = operator_client.get("/containers/run/?image=httpd:2.4").content.decode()
+    page = operator_client.get("/engines/local/containers/run/?image=httpd:2.4").content.decode()
     assert 'value="httpd:2.4"' in page and 'name="privileged"' not in page and 'name="binds"' not in page
-    page = admin_client.get("/containers/run/").content.decode()
+    page = admin_client.get("/engines/local/containers/run/").content.decode()
     for field in ("privileged", "binds", "mounts", "network_mode", "pid_mode", "cap_add", "devices", "sysctls"):
         assert f'name="{field}"' in page
-    assert viewer_client.get("/containers/run/").status_code == 403
+    assert viewer_client.get("/engines/local/containers/run/").status_code == 403
 
 
 def test_a_run_joins_a_pull_of_its_image_already_running(job_runner, lab, operator_client):

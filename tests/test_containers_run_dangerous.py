@@ -32,7 +32,7 @@ def containers_named(lab, name: str) -> list:
 def test_an_operator_sending_a_dangerous_option_is_refused_and_nothing_reaches_the_engine(lab, operator_client, fields):
     name = lab.name("danger")
     data = {"image": "hello-world", "name": name, "restart_policy": "no", "follow": "on", **fields}
-    response = operator_client.post("/containers/run/", data)
+    response = operator_client.post("/engines/local/containers/run/", data)
     assert response.status_code == 403
     page = response.content.decode()
     assert "Only Admins may use" in page and "Nothing was run" in page
@@ -48,13 +48,13 @@ def test_a_named_volume_whose_driver_options_bind_a_host_path_is_refused_to_oper
     try:
         name = lab.name("viavolume")
         data = {"image": "hello-world", "name": name, "restart_policy": "no", "volumes": f"{volume.name}:/data"}
-        response = operator_client.post("/containers/run/", data)
+        response = operator_client.post("/engines/local/containers/run/", data)
         assert response.status_code == 403
         assert f"volume {volume.name}, which binds the host path /tmp" in response.content.decode()
         assert not Job.objects.exists() and containers_named(lab, name) == []
         assert AuditEvent.objects.get(action="container.run").outcome == "denied"
         # an ordinary named volume is fine for an Operator
-        response = operator_client.post("/containers/run/", {**data, "volumes": "plain-data:/data"})
+        response = operator_client.post("/engines/local/containers/run/", {**data, "volumes": "plain-data:/data"})
         assert response.status_code == 302
     finally:
         volume.remove(force=True)
@@ -79,7 +79,7 @@ def test_an_admin_may_use_them_and_that_is_recorded(job_runner, lab, admin_clien
         "security_opt": "no-new-privileges",
         "pid_mode": "host",
     }
-    assert admin_client.post("/containers/run/", data).status_code == 302
+    assert admin_client.post("/engines/local/containers/run/", data).status_code == 302
     job = finished(Job.objects.get())
     assert job.state == "succeeded", job.error
     assert "Hello from Docker!" in job.output
@@ -101,7 +101,7 @@ def test_an_admin_may_use_them_and_that_is_recorded(job_runner, lab, admin_clien
 def test_an_admin_may_ask_for_a_privileged_container(job_runner, lab, admin_client):
     name = lab.name("privileged")
     data = {"image": "hello-world", "name": name, "restart_policy": "no", "privileged": "on"}
-    assert admin_client.post("/containers/run/", data).status_code == 302
+    assert admin_client.post("/engines/local/containers/run/", data).status_code == 302
     job = finished(Job.objects.get())
     # The engine creates it as asked; whether the runtime may start it depends on the host (a sandbox may not).
     assert lab.get(name).attrs["HostConfig"]["Privileged"] is True

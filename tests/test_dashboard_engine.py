@@ -5,7 +5,16 @@ from django.core.cache import cache
 
 pytestmark = pytest.mark.foundation
 
-PAGES = ["/", "/images/", "/containers/", "/containers/?all=1", "/jobs/", "/audit/", "/system/", "/users/"]
+PAGES = [
+    "/",
+    "/engines/local/images/",
+    "/engines/local/containers/",
+    "/engines/local/containers/?all=1",
+    "/jobs/",
+    "/audit/",
+    "/engines/local/system/",
+    "/users/",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +55,7 @@ def test_every_page_says_when_the_engine_is_unreachable(admin_client, settings, 
         text = response.content.decode()
         assert 'id="engine-banner"' in text, page
         assert "Engine “local” unreachable" in text, page
-        assert f"Cannot reach the Docker engine at {address}" in text, page
+        assert f"Cannot reach the Docker engine local at {address}" in text, page
 
 
 def test_the_image_list_matches_docker_images(admin_client, registry):
@@ -55,7 +64,7 @@ def test_the_image_list_matches_docker_images(admin_client, registry):
     client = docker.from_env()
     client.images.pull("httpd", tag="2.4")
     client.images.get("httpd:2.4").tag("httpd", "latest")
-    page = admin_client.get("/images/").content.decode()
+    page = admin_client.get("/engines/local/images/").content.decode()
     short = client.images.get("httpd:2.4").short_id.removeprefix("sha256:")
     # two tags of one image are two rows with the same id
     assert page.count(f"<code>{short}</code>") == 2

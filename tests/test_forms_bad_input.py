@@ -107,7 +107,7 @@ def fuzz_container():
 @given(reference=text_or("hello-world", "httpd:2.4", "127.0.0.1:5000/team/app:1", "a@sha256:" + "0" * 64, " x ", "UP"))
 def test_the_pull_form_queues_only_references_that_parse(operator_client, reference):
     before = Job.objects.count()
-    response = operator_client.post(reverse("image_pull_start"), {"reference": reference}, follow=True)
+    response = operator_client.post(reverse("image_pull_start", args=["local"]), {"reference": reference}, follow=True)
     answered(response)
     if not response.redirect_chain:
         assert Job.objects.count() == before
@@ -119,22 +119,22 @@ def test_the_pull_form_queues_only_references_that_parse(operator_client, refere
 @given(target=text_or("team/web:1.0", "a", "a:b:c", "UP:1", "x@sha256:" + "0" * 64, "a/" * 100 + "b"))
 def test_the_tag_form(operator_client, fuzz_image, target):
     assume(not names_a_lab_image(target))
-    answered(operator_client.post(reverse("image_tag", args=[fuzz_image]), {"target": target}, follow=True))
+    answered(operator_client.post(reverse("image_tag", args=["local", fuzz_image]), {"target": target}, follow=True))
 
 
 @FORMS
 @given(ref=text_or("../volumes/x", "nope:1", "sha256:", "a@sha256:" + "0" * 64, "/", ".", "UP"))
 def test_the_remove_preview_and_confirmation(operator_client, ref):
     assume(not names_a_lab_image(ref))
-    answered(operator_client.get(reverse("image_remove"), {"ref": ref}))
-    answered(operator_client.post(reverse("image_remove_confirm"), {"ref": ref}, follow=True))
+    answered(operator_client.get(reverse("image_remove", args=["local"]), {"ref": ref}))
+    answered(operator_client.post(reverse("image_remove_confirm", args=["local"]), {"ref": ref}, follow=True))
 
 
 @FORMS
 @given(query=st.fixed_dictionaries({"q": TEXT, "sort": text_or("-size", "tag", "-", "")}))
 def test_the_image_list_filter(viewer_client, query):
     for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
-        assert lists(viewer_client.get(reverse("image_list"), query, **headers), query)
+        assert lists(viewer_client.get(reverse("image_list", args=["local"]), query, **headers), query)
 
 
 @FORMS
@@ -186,7 +186,7 @@ def form_data(spec: dict) -> dict:
 @example(fields={"image": "hello-world", "restart_policy": "no", "ports": "８０８０:80"})
 def test_the_run_form_queues_only_checked_specs(operator_client, fields):
     before = list(Job.objects.values_list("pk", flat=True))
-    response = operator_client.post(reverse("container_run"), fields)
+    response = operator_client.post(reverse("container_run", args=["local"]), fields)
     answered(response)
     queued = Job.objects.exclude(pk__in=before)
     if response.status_code != 302:
@@ -218,7 +218,9 @@ def test_the_action_forms(operator_client, fuzz_container, action, value):
 def test_the_exec_form(operator_client, fuzz_container, command):
     for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
         answered(
-            operator_client.post(reverse("container_exec", args=[fuzz_container]), {"command": command}, **headers)
+            operator_client.post(
+                reverse("container_exec", args=["local", fuzz_container]), {"command": command}, **headers
+            )
         )
 
 
@@ -226,7 +228,9 @@ def test_the_exec_form(operator_client, fuzz_container, command):
 @given(action=text_or("start", "stop", "remove", "kill"), ids=st.lists(TEXT, max_size=3), grace=text_or("1", "x"))
 def test_the_bulk_form(operator_client, action, ids, grace):
     assume(not any(names_a_container(i) for i in ids))  # other tests' containers are not this test's to stop
-    answered(operator_client.post(reverse("container_bulk"), {"action": action, "ids": ids, "grace": grace}))
+    answered(
+        operator_client.post(reverse("container_bulk", args=["local"]), {"action": action, "ids": ids, "grace": grace})
+    )
 
 
 @FORMS
@@ -237,7 +241,7 @@ def test_the_bulk_form(operator_client, action, ids, grace):
 )
 def test_the_container_list_filter(viewer_client, query):
     for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
-        assert lists(viewer_client.get(reverse("container_list"), query, **headers), query)
+        assert lists(viewer_client.get(reverse("container_list", args=["local"]), query, **headers), query)
 
 
 @settings(FORMS, max_examples=min(15, FORMS.max_examples))  # a stats sample takes the engine a second
@@ -247,8 +251,8 @@ def test_the_container_list_filter(viewer_client, query):
 )
 def test_the_live_partials_take_any_parameters(viewer_client, fuzz_container, logs, stats):
     hx = {"HTTP_HX_REQUEST": "true"}
-    answered(viewer_client.get(reverse("container_logs", args=[fuzz_container]), logs, **hx))
-    answered(viewer_client.get(reverse("container_stats", args=[fuzz_container]), stats, **hx))
+    answered(viewer_client.get(reverse("container_logs", args=["local", fuzz_container]), logs, **hx))
+    answered(viewer_client.get(reverse("container_stats", args=["local", fuzz_container]), stats, **hx))
 
 
 # --- jobs, audit, system, users, sign-in -----------------------------------------------------
@@ -286,8 +290,8 @@ def test_the_audit_search_and_its_exports(viewer_client, query):
 @settings(FORMS, max_examples=min(10, FORMS.max_examples))
 @given(query=st.fixed_dictionaries({"type": text_or("container", "image"), "action": TEXT}))
 def test_the_event_feed_filter(viewer_client, query):
-    assert lists(viewer_client.get(reverse("system"), query), query)
-    events = viewer_client.get(reverse("system_events"), query, HTTP_HX_REQUEST="true")
+    assert lists(viewer_client.get(reverse("system", args=["local"]), query), query)
+    events = viewer_client.get(reverse("system_events", args=["local"]), query, HTTP_HX_REQUEST="true")
     assert events.status_code in (200, 204) or lists(events, query)
 
 
@@ -322,9 +326,9 @@ def test_the_sign_in_form(client, db, username, password):
 @pytest.mark.parametrize(
     "method, url, data",
     [
-        ("post", "/images/remove/confirm/", {"ref": "hello-world\x00"}),
-        ("post", "/images/pull/start/", {"reference": "hello\x00world"}),
-        ("post", "/containers/run/", {"image": "hello-world", "restart_policy": "no", "env": "A=\x00"}),
+        ("post", "/engines/local/images/remove/confirm/", {"ref": "hello-world\x00"}),
+        ("post", "/engines/local/images/pull/start/", {"reference": "hello\x00world"}),
+        ("post", "/engines/local/containers/run/", {"image": "hello-world", "restart_policy": "no", "env": "A=\x00"}),
         ("get", "/audit/", {"q": "\x00"}),
     ],
 )
@@ -334,4 +338,4 @@ def test_a_nul_character_anywhere_is_refused_plainly_and_changes_nothing(operato
     response = getattr(operator_client, method)(url, data)
     assert response.status_code == 400 and "NUL character" in response.content.decode()
     assert AuditEvent.objects.count() == events and not Job.objects.exists()
-    assert operator_client.get("/containers/%00/").status_code == 400
+    assert operator_client.get("/engines/local/containers/%00/").status_code == 400

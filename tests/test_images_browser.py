@@ -37,7 +37,7 @@ def test_the_list_filters_as_you_type_and_sorts(browser_page, viewer):
     page = browser_page
     errors = console_errors(page)
     sign_in(page, "vera")
-    page.goto("/images/")
+    page.goto("/engines/local/images/")
     rows = page.locator("#image-table tbody tr")
     expect(rows.filter(has_text="console-tests/other")).to_have_count(1)
     page.locator("#image-filter").press_sequentially("browser-fil")
@@ -56,11 +56,11 @@ def test_a_pull_shows_live_layer_bars_and_can_be_cancelled(job_runner, browser_p
     page = browser_page
     errors = console_errors(page)
     sign_in(page, "otto")
-    page.goto("/images/pull/")
+    page.goto("/engines/local/images/pull/")
     page.fill("input[name=reference]", "Not/Valid")
     page.click("button.primary")
     expect(page.get_by_role("alert")).to_contain_text("must be lowercase")
-    assert errors == [f"400 {page.base}/images/pull/start/"]  # the refused form, and nothing else
+    assert errors == [f"400 {page.base}/engines/local/images/pull/start/"]  # the refused form, and nothing else
     errors.clear()
 
     page.fill("input[name=reference]", reference)

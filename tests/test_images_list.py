@@ -23,7 +23,7 @@ def test_it_lists_images_as_docker_images_does(viewer_client, hello, time_machin
     dangling = import_image(size=1500)
     created = datetime.fromisoformat(docker.from_env().api.inspect_image(hello)["Created"])
     time_machine.move_to(created + timedelta(minutes=50, seconds=20), tick=False)  # so its age is known
-    response = viewer_client.get(reverse("image_list"))
+    response = viewer_client.get(reverse("image_list", args=["local"]))
     page = response.content.decode()
     rows = {(r.repository, r.tag): r for r in response.context["images"]}
     row = rows[("hello-world", "latest")]
@@ -40,20 +40,22 @@ def test_it_lists_images_as_docker_images_does(viewer_client, hello, time_machin
 
 def test_it_filters_as_you_type_with_a_partial(viewer_client, hello):
     import_image("console-tests/filter-me", "v1")
-    response = viewer_client.get(reverse("image_list"), {"q": "filter-m"}, headers={"HX-Request": "true"})
+    response = viewer_client.get(
+        reverse("image_list", args=["local"]), {"q": "filter-m"}, headers={"HX-Request": "true"}
+    )
     page = response.content.decode()
     assert "<html" not in page and 'id="images"' in page
     assert [(r.repository, r.tag) for r in response.context["images"]] == [("console-tests/filter-me", "v1")]
     assert "1 image (1 row)" in page
-    by_id = viewer_client.get(reverse("image_list"), {"q": hello.removeprefix("sha256:")[:8]})
+    by_id = viewer_client.get(reverse("image_list", args=["local"]), {"q": hello.removeprefix("sha256:")[:8]})
     # Every row of that image (other tests may give it another registry's name too), and nothing else.
     rows = by_id.context["images"]
     assert "hello-world" in {r.repository for r in rows} and {r.id for r in rows} == {hello}
-    by_tag = viewer_client.get(reverse("image_list"), {"q": "v1"})
+    by_tag = viewer_client.get(reverse("image_list", args=["local"]), {"q": "v1"})
     assert ("console-tests/filter-me", "v1") in [(r.repository, r.tag) for r in by_tag.context["images"]]
-    nothing = viewer_client.get(reverse("image_list"), {"q": "no-such-image-here"}).content.decode()
+    nothing = viewer_client.get(reverse("image_list", args=["local"]), {"q": "no-such-image-here"}).content.decode()
     assert "No images match “no-such-image-here”." in nothing and "0 images (0 rows), 0B in total" in nothing
-    full = viewer_client.get(reverse("image_list")).content.decode()
+    full = viewer_client.get(reverse("image_list", args=["local"])).content.decode()
     assert 'hx-trigger="input changed delay:200ms, search"' in full
 
 
@@ -66,14 +68,19 @@ def test_it_sorts_by_any_column(viewer_client, hello):
         ("id", lambda r: r.short_id),
         ("size", lambda r: r.size),
     ]:
-        up = [key(r) for r in viewer_client.get(reverse("image_list"), {"sort": column}).context["images"]]
+        up = [
+            key(r) for r in viewer_client.get(reverse("image_list", args=["local"]), {"sort": column}).context["images"]
+        ]
         down = [
-            key(r) for r in viewer_client.get(reverse("image_list"), {"sort": column, "dir": "desc"}).context["images"]
+            key(r)
+            for r in viewer_client.get(reverse("image_list", args=["local"]), {"sort": column, "dir": "desc"}).context[
+                "images"
+            ]
         ]
         assert up == sorted(up) and down == sorted(down, reverse=True) and len(up) >= 3
-    newest = viewer_client.get(reverse("image_list")).context["images"]
+    newest = viewer_client.get(reverse("image_list", args=["local"])).context["images"]
     assert [r.created for r in newest] == sorted((r.created for r in newest), reverse=True)
-    page = viewer_client.get(reverse("image_list"), {"sort": "size"}).content.decode()
+    page = viewer_client.get(reverse("image_list", args=["local"]), {"sort": "size"}).content.decode()
     # The same idiom as every list: sort and dir, and a click on the sorted column turns it round.
     assert 'aria-sort="ascending"' in page and "?sort=size&amp;dir=desc" in page
 
@@ -82,7 +89,7 @@ def test_it_shows_an_images_details_history_config_and_containers(viewer_client,
     client = docker.from_env()
     container = client.api.create_container("hello-world:latest", name="console-tests-hello-user")
     try:
-        response = viewer_client.get(reverse("image_detail", args=[hello]))
+        response = viewer_client.get(reverse("image_detail", args=["local", hello]))
         page = response.content.decode()
         assert response.status_code == 200
         assert hello in page and "hello-world:latest" in page and "linux/" in page
@@ -91,22 +98,22 @@ def test_it_shows_an_images_details_history_config_and_containers(viewer_client,
         assert len(history) >= 2 and any("COPY" in h.created_by for h in history)
         assert history[1].created_by in page
         assert "console-tests-hello-user" in page and container["Id"][:12] in page
-        short = viewer_client.get(reverse("image_detail", args=[hello.removeprefix("sha256:")[:12]]))
+        short = viewer_client.get(reverse("image_detail", args=["local", hello.removeprefix("sha256:")[:12]]))
         assert short.status_code == 200
     finally:
         client.api.remove_container(container["Id"])
-    assert viewer_client.get(reverse("image_detail", args=["0" * 12])).status_code == 404
+    assert viewer_client.get(reverse("image_detail", args=["local", "0" * 12])).status_code == 404
 
 
 def test_the_pull_form_shows_where_pulls_really_go(viewer_client, registry):
-    page = viewer_client.get(reverse("image_pull")).content.decode()
+    page = viewer_client.get(reverse("image_pull", args=["local"])).content.decode()
     assert f"http://{registry}/" in page  # the engine's Docker Hub mirror
     assert registry in page.split("Insecure registries")[1]
     assert "127.0.0.0/8" in page
 
 
 def test_a_viewer_sees_no_buttons_that_change_things(viewer_client, operator_client, hello):
-    viewer_page = viewer_client.get(reverse("image_list")).content.decode()
+    viewer_page = viewer_client.get(reverse("image_list", args=["local"])).content.decode()
     assert "Pull an image" not in viewer_page and "Prune" not in viewer_page and ">remove</a>" not in viewer_page
-    operator_page = operator_client.get(reverse("image_list")).content.decode()
+    operator_page = operator_client.get(reverse("image_list", args=["local"])).content.decode()
     assert "Pull an image" in operator_page and ">remove</a>" in operator_page

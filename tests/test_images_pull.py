@@ -15,7 +15,7 @@ from tests.images_registries import forget_repositories
 
 
 def pull(client, reference: str) -> Job:
-    response = client.post(reverse("image_pull_start"), {"reference": reference})
+    response = client.post(reverse("image_pull_start", args=["local"]), {"reference": reference})
     assert response.status_code == 302, response.content.decode()
     job = Job.objects.get(pk=int(response["Location"].rstrip("/").rsplit("/", 1)[1]))
     return job
@@ -28,7 +28,7 @@ def finished(job: Job, timeout: float = 60) -> Job:
 
 
 def remove(client, reference: str) -> str:
-    response = client.post(reverse("image_remove_confirm"), {"ref": reference})
+    response = client.post(reverse("image_remove_confirm", args=["local"]), {"ref": reference})
     assert response.status_code == 200, response.content.decode()
     return response.content.decode()
 
@@ -38,7 +38,7 @@ def test_it_follows_the_tutorial_pull_list_and_remove(job_runner, operator_clien
     forget_repositories("httpd")
 
     # docker pull httpd
-    response = operator_client.post(reverse("image_pull_start"), {"reference": "httpd"}, follow=True)
+    response = operator_client.post(reverse("image_pull_start", args=["local"]), {"reference": "httpd"}, follow=True)
     assert "Using default tag: latest" in response.content.decode()
     first = finished(Job.objects.get())
     assert first.state == "succeeded", first.error
@@ -70,13 +70,13 @@ def test_it_follows_the_tutorial_pull_list_and_remove(job_runner, operator_clien
     assert third.result["digest"] in live
 
     # docker images: httpd latest and 2.4 are two rows of one image
-    rows = operator_client.get(reverse("image_list"), {"q": "httpd"}).context["images"]
+    rows = operator_client.get(reverse("image_list", args=["local"]), {"q": "httpd"}).context["images"]
     short = first.result["id"].removeprefix("sha256:")[:12]
     assert sorted((r.repository, r.tag) for r in rows if r.short_id == short) == [("httpd", "2.4"), ("httpd", "latest")]
     assert any(r.tag == "2.2" for r in rows)
 
     # docker rmi httpd -- only untags, as httpd:2.4 still names the image
-    preview = operator_client.get(reverse("image_remove"), {"ref": "httpd"}).content.decode()
+    preview = operator_client.get(reverse("image_remove", args=["local"]), {"ref": "httpd"}).content.decode()
     assert "Untagged: httpd:latest" in preview and "The image stays" in preview
     result = remove(operator_client, "httpd")
     assert "Untagged: httpd:latest" in result and "Deleted:" not in result
@@ -85,7 +85,7 @@ def test_it_follows_the_tutorial_pull_list_and_remove(job_runner, operator_clien
     # docker rmi httpd:2.2 -- deletes the image and the layers only it used
     layers_22 = set(docker.from_env().api.inspect_image("httpd:2.2")["RootFS"]["Layers"])
     layers_24 = set(docker.from_env().api.inspect_image("httpd:2.4")["RootFS"]["Layers"])
-    preview = operator_client.get(reverse("image_remove"), {"ref": "httpd:2.2"}).content.decode()
+    preview = operator_client.get(reverse("image_remove", args=["local"]), {"ref": "httpd:2.2"}).content.decode()
     assert "The image is deleted" in preview
     result = remove(operator_client, "httpd:2.2")
     assert "Untagged: httpd:2.2" in result and f"Deleted: {third.result['id']}" in result
@@ -102,18 +102,18 @@ def test_it_follows_the_tutorial_pull_list_and_remove(job_runner, operator_clien
 
 
 def test_a_bad_reference_is_refused_on_the_form_and_nothing_is_queued(operator_client):
-    response = operator_client.post(reverse("image_pull_start"), {"reference": "Httpd:2.4"})
+    response = operator_client.post(reverse("image_pull_start", args=["local"]), {"reference": "Httpd:2.4"})
     assert response.status_code == 400
     page = response.content.decode()
     assert "repository names must be lowercase" in page and 'value="Httpd:2.4"' in page
-    response = operator_client.post(reverse("image_pull_start"), {"reference": "httpd@sha256:abc"})
+    response = operator_client.post(reverse("image_pull_start", args=["local"]), {"reference": "httpd@sha256:abc"})
     assert "64 lowercase hexadecimal digits" in response.content.decode()
     assert not Job.objects.exists()
     assert not AuditEvent.objects.filter(action="image.pull").exists()
 
 
 def test_a_viewer_cannot_pull_and_the_refusal_is_recorded(viewer_client):
-    response = viewer_client.post(reverse("image_pull_start"), {"reference": "httpd"})
+    response = viewer_client.post(reverse("image_pull_start", args=["local"]), {"reference": "httpd"})
     assert response.status_code == 403
     assert not Job.objects.exists()
     assert AuditEvent.objects.filter(action="image.pull", outcome="denied", actor_name="vera").exists()
@@ -149,7 +149,7 @@ def test_a_gone_engine_fails_the_job_saying_so(operator, settings):
     settings.DOCKER_HOST = "unix:///nonexistent/docker.sock"
     job = run_here("httpd:2.4")
     assert job.state == "failed"
-    assert job.error == "Cannot reach the Docker engine at unix:///nonexistent/docker.sock: no such socket"
+    assert job.error == "Cannot reach the Docker engine local at unix:///nonexistent/docker.sock: no such socket"
     assert AuditEvent.objects.filter(job_id=job.pk, outcome="failed").exists()
 
 

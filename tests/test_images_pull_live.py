@@ -21,7 +21,7 @@ def downloading(job: Job):
 
 def test_it_shows_live_progress_and_cancels_a_running_pull(job_runner, operator_client, viewer_client, slow_reference):
     link, reference = slow_reference
-    response = operator_client.post(reverse("image_pull_start"), {"reference": reference})
+    response = operator_client.post(reverse("image_pull_start", args=["local"]), {"reference": reference})
     job = Job.objects.get()
     assert response["Location"] == reverse("job_detail", args=[job.pk])
     wait_until(lambda: downloading(job), message="the layer to be downloading")
@@ -64,7 +64,9 @@ def test_concurrent_pulls_of_one_reference_make_one_job(job_runner, slow_referen
             client = Client()
             client.force_login(user)
             start.wait()
-            answers.append(client.post(reverse("image_pull_start"), {"reference": reference})["Location"])
+            answers.append(
+                client.post(reverse("image_pull_start", args=["local"]), {"reference": reference})["Location"]
+            )
         finally:
             connection.close()
 
@@ -88,7 +90,9 @@ def test_concurrent_pulls_of_one_reference_make_one_job(job_runner, slow_referen
     late = make_user("late", "Operator")
     client = Client()
     client.force_login(late)
-    page = client.post(reverse("image_pull_start"), {"reference": reference}, follow=True).content.decode()
+    page = client.post(
+        reverse("image_pull_start", args=["local"]), {"reference": reference}, follow=True
+    ).content.decode()
     assert "already being pulled; you joined that pull" in page and "late" in page
     assert Job.objects.count() == 1
 

@@ -28,7 +28,7 @@ def save(client, host: str, username: str = "alice", secret: str = SECRET):
 
 
 def pulled(client, reference: str) -> Job:
-    client.post(reverse("image_pull_start"), {"reference": reference})
+    client.post(reverse("image_pull_start", args=["local"]), {"reference": reference})
     job = Job.objects.filter(target=reference).latest("pk")
     wait_until(lambda: Job.objects.get(pk=job.pk).is_finished, timeout=60, message="the pull to finish")
     job.refresh_from_db()

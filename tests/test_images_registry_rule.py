@@ -32,7 +32,7 @@ REFUSED = "is refused: it is an address on the engine"
 )
 def test_a_pull_from_the_engines_own_host_is_refused_and_nothing_is_queued(operator_client, host):
     reference = f"{host.format(port=free_port())}/x:1"
-    response = operator_client.post(reverse("image_pull_start"), {"reference": reference})
+    response = operator_client.post(reverse("image_pull_start", args=["local"]), {"reference": reference})
     assert response.status_code == 403
     assert REFUSED in response.content.decode()
     assert not Job.objects.exists()
@@ -42,7 +42,9 @@ def test_a_pull_from_the_engines_own_host_is_refused_and_nothing_is_queued(opera
 
 def test_the_engines_own_mirror_is_still_pulled_from(operator_client, registry):
     forget(f"{registry}/library/hello-world:latest")
-    response = operator_client.post(reverse("image_pull_start"), {"reference": f"{registry}/library/hello-world"})
+    response = operator_client.post(
+        reverse("image_pull_start", args=["local"]), {"reference": f"{registry}/library/hello-world"}
+    )
     assert response.status_code == 302
     job = Job.objects.get()
     execute(job.pk)
@@ -53,13 +55,13 @@ def test_the_engines_own_mirror_is_still_pulled_from(operator_client, registry):
 def test_an_admin_setting_allows_a_registry_on_the_engines_host(operator_client, settings):
     host = f"127.0.0.1:{free_port()}"
     settings.ALLOWED_REGISTRIES = [host]
-    response = operator_client.post(reverse("image_pull_start"), {"reference": f"{host}/x:1"})
+    response = operator_client.post(reverse("image_pull_start", args=["local"]), {"reference": f"{host}/x:1"})
     assert response.status_code == 302 and Job.objects.get().target == f"{host}/x:1"
 
 
 def test_a_run_that_would_pull_from_the_engines_own_host_is_refused_before_anything_is_queued(operator_client):
     reference = f"127.0.0.1:{free_port()}/x:1"
-    response = operator_client.post("/containers/run/", {"image": reference, "restart_policy": "no"})
+    response = operator_client.post("/engines/local/containers/run/", {"image": reference, "restart_policy": "no"})
     assert response.status_code == 403 and REFUSED in response.content.decode()
     assert not Job.objects.exists()
     denied = AuditEvent.objects.get(action="container.run")
@@ -124,7 +126,7 @@ def test_moving_a_tag_from_another_image_needs_a_confirmation_and_is_recorded_wi
 ):
     old, new = two_images
     engine = docker.from_env()
-    url = reverse("image_tag", args=[new])
+    url = reverse("image_tag", args=["local", new])
     response = operator_client.post(url, {"target": "t-move:1"})
     assert response.status_code == 409
     page = response.content.decode()
@@ -145,7 +147,7 @@ def test_moving_a_tag_from_another_image_needs_a_confirmation_and_is_recorded_wi
 
 def test_tagging_a_free_name_needs_no_confirmation(two_images, operator_client):
     _, new = two_images
-    response = operator_client.post(reverse("image_tag", args=[new]), {"target": "t-move-free:1"})
+    response = operator_client.post(reverse("image_tag", args=["local", new]), {"target": "t-move-free:1"})
     assert response.status_code == 302
     assert docker.from_env().images.get("t-move-free:1").id == new
     forget("t-move-free:1")

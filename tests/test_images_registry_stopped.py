@@ -50,7 +50,10 @@ def test_a_registry_stopped_mid_pull_fails_the_job_as_unreachable(job_runner, op
     settings.ALLOWED_REGISTRIES = [link.host]  # on 127.0.0.1 and not in the engine's configuration
     try:
         reference = f"{link.host}/{repository}:1"
-        assert operator_client.post(reverse("image_pull_start"), {"reference": reference}).status_code == 302
+        assert (
+            operator_client.post(reverse("image_pull_start", args=["local"]), {"reference": reference}).status_code
+            == 302
+        )
         job = Job.objects.get()
         wait_until(
             lambda: Job.objects.get(pk=job.pk).progress.get("current", 0) > 0, timeout=60, message="bytes to arrive"

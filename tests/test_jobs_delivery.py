@@ -12,7 +12,7 @@ pytestmark = pytest.mark.foundation
 
 @pytest.mark.worker
 def test_a_worker_moves_a_job_from_queued_to_succeeded(worker, operator_client):
-    response = operator_client.post(reverse("system_disk_refresh"))
+    response = operator_client.post(reverse("system_disk_refresh", args=["local"]))
     job = Job.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
     assert job.requested_by_name == "otto"
@@ -25,12 +25,12 @@ def test_a_worker_moves_a_job_from_queued_to_succeeded(worker, operator_client):
     outcomes = list(AuditEvent.objects.filter(job_id=job.pk).order_by("id").values_list("outcome", flat=True))
     assert outcomes == ["requested", "succeeded"]
 
-    page = operator_client.get(reverse("system")).content.decode()
+    page = operator_client.get(reverse("system", args=["local"])).content.decode()
     assert "Computed" in page and "Build Cache" in page
 
 
 def test_a_job_page_stops_polling_once_the_job_has_finished(job_runner, operator_client):
-    operator_client.post(reverse("system_disk_refresh"))
+    operator_client.post(reverse("system_disk_refresh", args=["local"]))
     job = Job.objects.get()
     wait_until(lambda: Job.objects.get(pk=job.pk).is_finished, message="the job to finish")
     job.refresh_from_db()

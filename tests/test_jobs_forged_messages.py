@@ -76,7 +76,7 @@ def test_forged_messages_do_nothing_and_the_worker_keeps_working(worker, operato
     assert engine_state() == before
 
     # … and a real job afterwards still runs to success on the same worker.
-    response = operator_client.post(reverse("image_pull_start"), {"reference": "hello-world"})
+    response = operator_client.post(reverse("image_pull_start", args=["local"]), {"reference": "hello-world"})
     assert response.status_code == 302
     job = Job.objects.exclude(pk=waiting.pk).get()
     wait_until(lambda: Job.objects.get(pk=job.pk).is_finished, timeout=120, message="the real pull to finish")

@@ -35,7 +35,7 @@ def test_a_job_whose_worker_was_killed_is_marked_lost(
     worker = Worker()
     monkeypatch.undo()
     try:
-        operator_client.post(reverse("system_disk_refresh"))
+        operator_client.post(reverse("system_disk_refresh", args=["local"]))
         job = Job.objects.get(kind="system.df")
         wait_until(slow_df_engine.held.is_set, message="the worker to ask the engine for its disk use")
         start_watcher(JOB_LOST_AFTER_SECONDS="3").wait_following()

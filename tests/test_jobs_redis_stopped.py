@@ -55,7 +55,7 @@ def _down(client) -> bool:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_job_asked_for_while_redis_is_down_fails_clearly_and_is_kept(redis_stopped, operator_client):
-    response = operator_client.post(reverse("system_disk_refresh"), follow=True)
+    response = operator_client.post(reverse("system_disk_refresh", args=["local"]), follow=True)
     assert response.status_code == 200
     job = Job.objects.get()
     assert job.state == "failed"
@@ -63,5 +63,13 @@ def test_a_job_asked_for_while_redis_is_down_fails_clearly_and_is_kept(redis_sto
     assert "refused the connection" in response.content.decode()
     outcomes = list(AuditEvent.objects.filter(job_id=job.pk).order_by("id").values_list("outcome", flat=True))
     assert outcomes == ["requested", "failed"]
-    for page in ("/", "/jobs/", f"/jobs/{job.pk}/", "/audit/", "/images/", "/containers/", "/system/"):
+    for page in (
+        "/",
+        "/jobs/",
+        f"/jobs/{job.pk}/",
+        "/audit/",
+        "/engines/local/images/",
+        "/engines/local/containers/",
+        "/engines/local/system/",
+    ):
         assert operator_client.get(page).status_code == 200, page

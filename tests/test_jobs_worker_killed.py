@@ -23,7 +23,9 @@ LOST_AFTER = 3
 @pytest.mark.worker
 def test_a_pull_whose_worker_is_killed_ends_as_worker_lost_once(worker, start_watcher, operator_client, slow_reference):
     link, reference = slow_reference
-    assert operator_client.post(reverse("image_pull_start"), {"reference": reference}).status_code == 302
+    assert (
+        operator_client.post(reverse("image_pull_start", args=["local"]), {"reference": reference}).status_code == 302
+    )
     job = Job.objects.get()
     wait_until(
         lambda: Job.objects.get(pk=job.pk).progress.get("current", 0) > 0, message="layer bytes to arrive", timeout=60
@@ -49,7 +51,10 @@ def test_a_pull_whose_worker_is_killed_ends_as_worker_lost_once(worker, start_wa
     # A new worker neither revives the lost job nor records it again; pulling the image again works.
     again_worker = Worker()
     try:
-        assert operator_client.post(reverse("image_pull_start"), {"reference": reference}).status_code == 302
+        assert (
+            operator_client.post(reverse("image_pull_start", args=["local"]), {"reference": reference}).status_code
+            == 302
+        )
         again = Job.objects.exclude(pk=job.pk).get(kind="image.pull")
         wait_until(lambda: Job.objects.get(pk=again.pk).is_finished, timeout=120, message="the second pull")
         assert Job.objects.get(pk=again.pk).state == "succeeded"

@@ -20,13 +20,13 @@ def test_the_image_list_shows_a_window_and_says_how_many_more_match(admin_client
     # One row per tag, as `docker images`; an untagged (dangling) image is one <none> row.
     rows = sum(len(i.tags) or 1 for i in engine.images.list())
     settings.LIST_WINDOW = 2
-    page = admin_client.get("/images/").content.decode()
+    page = admin_client.get("/engines/local/images/").content.decode()
     assert page.count("<tr><td>") == 2
     assert f"Showing the first 2 of {rows}; filter or sort to reach the others." in page
     assert f"({rows} rows)" in page
     # Other tests may leave hello-world under another registry's name: the filter finds those too.
     only = sum(len([t for t in i.tags if "hello-world" in t]) for i in engine.images.list())
-    page = admin_client.get("/images/", {"q": "hello-world"}).content.decode()
+    page = admin_client.get("/engines/local/images/", {"q": "hello-world"}).content.decode()
     assert page.count("<tr><td>") == min(only, 2) and ("Showing the first" in page) == (only > 2)
 
 
@@ -38,10 +38,10 @@ def test_the_container_list_shows_a_window_and_says_how_many_more_match(admin_cl
     try:
         total = len(engine.containers.list(all=True))
         settings.LIST_WINDOW = 2
-        page = admin_client.get("/containers/", {"all": "1"}).content.decode()
+        page = admin_client.get("/engines/local/containers/", {"all": "1"}).content.decode()
         assert page.count('<tr class="state-') == 2
         assert f"Showing the first 2 of {total}; filter or sort to reach the others." in page
-        page = admin_client.get("/containers/", {"all": "1", "q": "window-1"}).content.decode()
+        page = admin_client.get("/engines/local/containers/", {"all": "1", "q": "window-1"}).content.decode()
         assert page.count('<tr class="state-') == 1 and "Showing the first" not in page
     finally:
         for container in made:
@@ -64,7 +64,7 @@ def test_the_event_feed_says_how_many_more_match(viewer_client, settings, regist
     made = [engine.containers.create("hello-world", name=f"feed-window-{n}") for n in range(2)]
     try:
         settings.LIST_WINDOW = 1
-        page = viewer_client.get("/system/", {"type": "container", "action": "create"}).content.decode()
+        page = viewer_client.get("/engines/local/system/", {"type": "container", "action": "create"}).content.decode()
         assert page.count("<tr><td title=") == 1
         assert re.search(r"Showing the first 1 of \d+; newest first; filter to reach the others\.", page)
     finally:

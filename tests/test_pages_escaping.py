@@ -41,7 +41,7 @@ def hostile_container(lab):
 
 def refuse_by_hostile_id(client) -> None:
     """A request naming a container id that holds markup: the refusal is recorded with that id."""
-    url = "/containers/" + quote(IMG) + "/stop/"
+    url = "/engines/local/containers/" + quote(IMG) + "/stop/"
     assert client.post(url, {"grace": "0"}).status_code == 302
 
 
@@ -64,31 +64,33 @@ def test_every_page_shows_markup_from_the_engine_as_text(job_runner, lab, admin_
         "command": f"/bin/sh -c \"echo '{SCRIPT}'; echo '{IMG}'\"",
         "environment": f"XSS={SCRIPT}\nIMG={IMG}",
     }
-    assert admin_client.post(reverse("container_run"), run).status_code == 302
+    assert admin_client.post(reverse("container_run", args=["local"]), run).status_code == 302
     job = Job.objects.get(kind="container.run")
     wait_until(lambda: Job.objects.get(pk=job.pk).is_finished, timeout=120, message="the run to finish")
     assert Job.objects.get(pk=job.pk).state == "succeeded"
 
     hx = {"HTTP_HX_REQUEST": "true"}
     pages = [
-        ("container list", reverse("container_list") + "?all=1", {}, [SCRIPT, IMG]),
-        ("container list partial", reverse("container_list") + "?all=1", hx, [SCRIPT, IMG]),
-        ("container details", reverse("container_detail", args=[container.id]), {}, [SCRIPT, IMG]),
-        ("logs partial", reverse("container_logs", args=[container.id]), hx, [SCRIPT, IMG]),
+        ("container list", reverse("container_list", args=["local"]) + "?all=1", {}, [SCRIPT, IMG]),
+        ("container list partial", reverse("container_list", args=["local"]) + "?all=1", hx, [SCRIPT, IMG]),
+        ("container details", reverse("container_detail", args=["local", container.id]), {}, [SCRIPT, IMG]),
+        ("logs partial", reverse("container_logs", args=["local", container.id]), hx, [SCRIPT, IMG]),
         ("job page", reverse("job_detail", args=[job.pk]), {}, [SCRIPT, IMG]),
         ("job page partial", reverse("job_detail", args=[job.pk]), hx, [SCRIPT, IMG]),
         ("audit page", reverse("audit_list"), {}, [SCRIPT, IMG]),
-        ("dashboard", reverse("dashboard"), {}, [IMG]),
-        ("dashboard partial", reverse("dashboard"), hx, [IMG]),
-        ("image details", reverse("image_detail", args=[container.image.id]), {}, []),
+        ("dashboard", reverse("dashboard", args=["local"]), {}, [IMG]),
+        ("dashboard partial", reverse("dashboard", args=["local"]), hx, [IMG]),
+        ("image details", reverse("image_detail", args=["local", container.image.id]), {}, []),
     ]
     for where, url, headers, shown in pages:
         response = admin_client.get(url, **headers)
         assert response.status_code in (200, 286), where  # 286: a finished job stops the poll
         assert_escaped(response.content.decode(), where, *shown)
     # The long name is shown where the image lists the containers using it, and on the dashboard.
-    assert container.name in admin_client.get(reverse("image_detail", args=[container.image.id])).content.decode()
-    assert container.name in admin_client.get(reverse("dashboard")).content.decode()
+    assert (
+        container.name in admin_client.get(reverse("image_detail", args=["local", container.image.id])).content.decode()
+    )
+    assert container.name in admin_client.get(reverse("dashboard", args=["local"])).content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -108,14 +110,14 @@ def test_in_chromium_no_payload_runs_and_none_becomes_an_element(lab, browser_pa
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     sign_in(page, "ada")
     visits = [
-        (f"/containers/{container.id}/", "#log-lines", SCRIPT),  # the logs arrive by htmx
-        (f"/containers/{container.id}/", "#labels", SCRIPT),
-        (f"/containers/{container.id}/", "#env", IMG),
-        ("/containers/?all=1", "#container-list", container.name),
+        (f"/engines/local/containers/{container.id}/", "#log-lines", SCRIPT),  # the logs arrive by htmx
+        (f"/engines/local/containers/{container.id}/", "#labels", SCRIPT),
+        (f"/engines/local/containers/{container.id}/", "#env", IMG),
+        ("/engines/local/containers/?all=1", "#container-list", container.name),
         (f"/jobs/{job.pk}/", "#job-output", IMG),
         ("/audit/", "#audit-table", IMG),
         ("/", "#dashboard-audit", IMG),
-        (f"/images/{container.image.id}/", "main", container.name),
+        (f"/engines/local/images/{container.image.id}/", "main", container.name),
     ]
     for path, shown_in, text in visits:
         page.goto(path)
@@ -127,6 +129,6 @@ def test_in_chromium_no_payload_runs_and_none_becomes_an_element(lab, browser_pa
             })"""
         )
         assert injected == {"images": 0, "scripts": 0}, path
-    page.goto("/containers/?all=1")  # the whole command is in the title of its cut-short cell
+    page.goto("/engines/local/containers/?all=1")  # the whole command is in the title of its cut-short cell
     assert SCRIPT in page.locator(f"#row-{container.id[:12]} td[title]").first.get_attribute("title")
     assert dialogs == []

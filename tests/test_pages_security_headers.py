@@ -59,11 +59,11 @@ def test_an_audit_event_keeps_bounded_details_and_says_it_cut_them(db):
 
 
 def test_form_fields_say_how_long_they_may_be(operator_client, admin_client):
-    response = operator_client.post(reverse("image_pull_start"), {"reference": "a" * 401})
+    response = operator_client.post(reverse("image_pull_start", args=["local"]), {"reference": "a" * 401})
     assert response.status_code == 400
     assert "An image reference is at most 400 characters (this one has 401)." in response.content.decode()
     response = admin_client.post(reverse("registry_save"), {"host": "h" * 256, "username": "u", "secret": "s"})
     assert response.status_code == 400 and "A registry host is at most 255 characters" in response.content.decode()
-    response = operator_client.post(reverse("image_remove_confirm"), {"ref": "a" * 5000}, follow=True)
+    response = operator_client.post(reverse("image_remove_confirm", args=["local"]), {"ref": "a" * 5000}, follow=True)
     assert "of at most 400 characters" in response.content.decode()
     assert not AuditEvent.objects.filter(action="image.remove").exists()

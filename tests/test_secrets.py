@@ -61,9 +61,9 @@ def test_a_viewer_sees_no_secret_of_a_containers_environment_and_an_admin_sees_t
     up = lab.httpd(environment={**SECRET_ENV, **PLAIN_ENV}, labels={"deploy.token": "label-tok-10", "tier": "web"})
     ran = lab.hello(command=["/bin/busybox", "echo", "--password=cmd-pw-9", "--user=ops"])
     for client in (viewer_client, operator_client):
-        page = client.get(f"/containers/{ran.id}/").content.decode()
+        page = client.get(f"/engines/local/containers/{ran.id}/").content.decode()
         assert "cmd-pw-9" not in page and "--password=***" in page and "--user=ops" in page
-        page = client.get(f"/containers/{up.id}/").content.decode()
+        page = client.get(f"/engines/local/containers/{up.id}/").content.decode()
         for value in ("pw-db-1", "cred-api-2", "auth-3", "phrase-4", "url-pw-5", "b3BlbnNz", "label-tok-10"):
             assert value not in page
         assert "<td>web</td>" in page
@@ -72,10 +72,10 @@ def test_a_viewer_sees_no_secret_of_a_containers_environment_and_an_admin_sees_t
         assert "postgres://app:***@db:5432/app" in page  # where it points stays readable
         for value in PLAIN_ENV.values():
             assert value in page  # AUTHOR, BYPASS_CACHE, MONKEY are not secrets
-    page = admin_client.get(f"/containers/{up.id}/").content.decode()
+    page = admin_client.get(f"/engines/local/containers/{up.id}/").content.decode()
     for value in ("pw-db-1", "cred-api-2", "auth-3", "phrase-4", "url-pw-5", "b3BlbnNz", "label-tok-10"):
         assert value in page
-    assert "cmd-pw-9" in admin_client.get(f"/containers/{ran.id}/").content.decode()
+    assert "cmd-pw-9" in admin_client.get(f"/engines/local/containers/{ran.id}/").content.decode()
 
 
 @pytest.fixture
@@ -100,10 +100,10 @@ def image_with_secrets():
 def test_an_images_environment_and_labels_are_masked_for_everyone_but_admins(
     image_with_secrets, viewer_client, admin_client
 ):
-    page = viewer_client.get(f"/images/{image_with_secrets}/").content.decode()
+    page = viewer_client.get(f"/engines/local/images/{image_with_secrets}/").content.decode()
     assert "pw-image-6" not in page and "label-tok-7" not in page
     assert "DB_PASS=***" in page and "GREETING=hello-image" in page
-    page = admin_client.get(f"/images/{image_with_secrets}/").content.decode()
+    page = admin_client.get(f"/engines/local/images/{image_with_secrets}/").content.decode()
     assert "pw-image-6" in page and "label-tok-7" in page
 
 

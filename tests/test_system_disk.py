@@ -15,7 +15,7 @@ pytest_plugins = ["tests.watcher_process"]
 def test_the_watcher_has_disk_use_computed_and_the_pages_show_it_with_its_age_and_a_chart(
     worker, start_watcher, viewer_client
 ):
-    assert "Not computed yet" in viewer_client.get(reverse("system")).content.decode()
+    assert "Not computed yet" in viewer_client.get(reverse("system", args=["local"])).content.decode()
     start_watcher(DISK_USAGE_INTERVAL="600").wait_following()
     job = wait_until(lambda: Job.objects.filter(kind="system.df").first(), message="the watcher to ask for disk use")
     assert job.requested_by_name == "console"
@@ -36,6 +36,6 @@ def test_the_watcher_has_disk_use_computed_and_the_pages_show_it_with_its_age_an
 
 def test_a_queued_disk_use_job_is_shown_instead_of_the_button(operator_client):
     job = Job.objects.create(kind="system.df", engine="local", target="disk usage", requested_by_name="otto")
-    page = operator_client.get(reverse("system")).content.decode()
+    page = operator_client.get(reverse("system", args=["local"])).content.decode()
     assert f'Being computed: <a href="/jobs/{job.pk}/">job {job.pk}</a> (queued)' in page
     assert "Compute disk use now" not in page

@@ -76,20 +76,20 @@ def test_with_the_engine_stopped_every_page_answers_and_a_job_fails_saying_why(
 ):
     container, image_id, engine = stopped_engine_after_setup
     full_pages = [
-        reverse("dashboard"),
-        reverse("image_list"),
-        reverse("image_pull"),
-        reverse("image_detail", args=[image_id]),
-        reverse("image_remove") + "?ref=httpd:2.4",
+        reverse("dashboard", args=["local"]),
+        reverse("image_list", args=["local"]),
+        reverse("image_pull", args=["local"]),
+        reverse("image_detail", args=["local", image_id]),
+        reverse("image_remove", args=["local"]) + "?ref=httpd:2.4",
         reverse("registry_list"),
-        reverse("container_list"),
-        reverse("container_list") + "?all=1",
-        reverse("container_run"),
-        reverse("container_detail", args=[container]),
-        reverse("container_logs_download", args=[container]),
+        reverse("container_list", args=["local"]),
+        reverse("container_list", args=["local"]) + "?all=1",
+        reverse("container_run", args=["local"]),
+        reverse("container_detail", args=["local", container]),
+        reverse("container_logs_download", args=["local", container]),
         reverse("job_list"),
         reverse("audit_list"),
-        reverse("system"),
+        reverse("system", args=["local"]),
         reverse("user_list"),
     ]
     for url in full_pages:
@@ -99,32 +99,35 @@ def test_with_the_engine_stopped_every_page_answers_and_a_job_fails_saying_why(
         assert 'id="engine-banner"' in page and "Cannot reach the Docker engine" in page, url
     hx = {"HTTP_HX_REQUEST": "true"}
     partials = [
-        reverse("dashboard"),
-        reverse("image_list"),
-        reverse("container_list"),
-        reverse("container_logs", args=[container]),
-        reverse("container_logs", args=[container]) + "?after=1",
-        reverse("container_stats", args=[container]),
-        reverse("container_top", args=[container]),
-        reverse("system_events"),
+        reverse("dashboard", args=["local"]),
+        reverse("image_list", args=["local"]),
+        reverse("container_list", args=["local"]),
+        reverse("container_logs", args=["local", container]),
+        reverse("container_logs", args=["local", container]) + "?after=1",
+        reverse("container_stats", args=["local", container]),
+        reverse("container_top", args=["local", container]),
+        reverse("system_events", args=["local"]),
     ]
     for url in partials:
         assert admin_client.get(url, **hx).status_code < 500, url
 
     # Actions say the engine is away, on the page they come back to.
-    response = operator_client.post(reverse("container_stop", args=[container]), {"grace": "0"}, follow=True)
+    response = operator_client.post(reverse("container_stop", args=["local", container]), {"grace": "0"}, follow=True)
     assert response.status_code == 200 and "Cannot reach the Docker engine" in response.content.decode()
-    response = operator_client.post(reverse("image_remove_confirm"), {"ref": "httpd:2.4"}, follow=True)
+    response = operator_client.post(reverse("image_remove_confirm", args=["local"]), {"ref": "httpd:2.4"}, follow=True)
     assert response.status_code == 200 and "Cannot reach the Docker engine" in response.content.decode()
-    response = operator_client.post(reverse("container_exec", args=[container]), {"command": "ls"})
+    response = operator_client.post(reverse("container_exec", args=["local", container]), {"command": "ls"})
     assert response.status_code < 500 and "Cannot reach the Docker engine" in response.content.decode()
 
     # A pull asked for now is queued, then fails with the reason; the row and its audit events stay.
-    assert operator_client.post(reverse("image_pull_start"), {"reference": "hello-world"}).status_code == 302
+    assert (
+        operator_client.post(reverse("image_pull_start", args=["local"]), {"reference": "hello-world"}).status_code
+        == 302
+    )
     job = Job.objects.get(kind="image.pull")
     wait_until(lambda: Job.objects.get(pk=job.pk).is_finished, timeout=60, message="the pull to end")
     job.refresh_from_db()
-    assert job.state == "failed" and job.error.startswith("Cannot reach the Docker engine at ")
+    assert job.state == "failed" and job.error.startswith("Cannot reach the Docker engine local at ")
     page = operator_client.get(reverse("job_detail", args=[job.pk])).content.decode()
     assert "Cannot reach the Docker engine" in page
     outcomes = list(AuditEvent.objects.filter(job_id=job.pk).order_by("id").values_list("outcome", flat=True))
@@ -132,8 +135,11 @@ def test_with_the_engine_stopped_every_page_answers_and_a_job_fails_saying_why(
 
     # Back again: the banner goes, and the same worker pulls.
     engine.start()
-    assert 'id="engine-banner"' not in admin_client.get(reverse("dashboard")).content.decode()
-    assert operator_client.post(reverse("image_pull_start"), {"reference": "hello-world"}).status_code == 302
+    assert 'id="engine-banner"' not in admin_client.get(reverse("dashboard", args=["local"])).content.decode()
+    assert (
+        operator_client.post(reverse("image_pull_start", args=["local"]), {"reference": "hello-world"}).status_code
+        == 302
+    )
     again = Job.objects.exclude(pk=job.pk).get(kind="image.pull")
     wait_until(lambda: Job.objects.get(pk=again.pk).is_finished, timeout=120, message="the pull to end")
     assert Job.objects.get(pk=again.pk).state == "succeeded"

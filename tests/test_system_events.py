@@ -33,17 +33,23 @@ def hello(registry):
 
 def test_the_feed_shows_what_happened_on_the_engine_filtered_by_type_and_action(viewer_client, hello, clean_snapshot):
     hello.containers.create("hello-world", name="feed-made")
-    everything = rows(viewer_client.get(reverse("system")).content.decode())
+    everything = rows(viewer_client.get(reverse("system", args=["local"])).content.decode())
     assert ("container", "create", "feed-made") in everything
     assert any(kind == "image" for kind, _, _ in everything)  # the pull
 
-    containers = rows(viewer_client.get(reverse("system_events"), {"type": "container"}, headers=HX).content.decode())
+    containers = rows(
+        viewer_client.get(reverse("system_events", args=["local"]), {"type": "container"}, headers=HX).content.decode()
+    )
     assert ("container", "create", "feed-made") in containers
     assert {kind for kind, _, _ in containers} == {"container"}
 
-    creates = rows(viewer_client.get(reverse("system"), {"type": "container", "action": "create"}).content.decode())
+    creates = rows(
+        viewer_client.get(reverse("system", args=["local"]), {"type": "container", "action": "create"}).content.decode()
+    )
     assert creates and {(k, a) for k, a, _ in creates} == {("container", "create")}
-    assert rows(viewer_client.get(reverse("system"), {"action": "no-such-action"}).content.decode()) == []
+    assert (
+        rows(viewer_client.get(reverse("system", args=["local"]), {"action": "no-such-action"}).content.decode()) == []
+    )
 
 
 @pytest.mark.serial  # any container event on the engine changes the feed
@@ -51,15 +57,15 @@ def test_the_feed_is_live_and_answers_an_unchanged_poll_with_no_content(
     viewer_client, hello, start_watcher, clean_snapshot
 ):
     start_watcher().wait_following()
-    first = viewer_client.get(reverse("system_events"), {"type": "container"}, headers=HX)
+    first = viewer_client.get(reverse("system_events", args=["local"]), {"type": "container"}, headers=HX)
     token = re.search(r"\"v\": \"([^\"]+)\"", first.content.decode()).group(1)
     poll = {"type": "container", "v": token}
-    assert viewer_client.get(reverse("system_events"), poll, headers=HX).status_code == 204
+    assert viewer_client.get(reverse("system_events", args=["local"]), poll, headers=HX).status_code == 204
 
     hello.containers.create("hello-world", name="feed-made")
 
     def new_rows():
-        response = viewer_client.get(reverse("system_events"), poll, headers=HX)
+        response = viewer_client.get(reverse("system_events", args=["local"]), poll, headers=HX)
         return response.status_code == 200 and rows(response.content.decode())
 
     assert ("container", "create", "feed-made") in wait_until(new_rows, message="the feed to show the create")
@@ -68,6 +74,6 @@ def test_the_feed_is_live_and_answers_an_unchanged_poll_with_no_content(
 def test_filter_text_cannot_add_a_value_to_the_feed_poll(viewer_client, hello, start_watcher, clean_snapshot):
     start_watcher().wait_following()  # with the snapshot followed, the poll's token names the filter
     action = '","x":"injected'
-    page = viewer_client.get(reverse("system"), {"action": action}).content.decode()
+    page = viewer_client.get(reverse("system", args=["local"]), {"action": action}).content.decode()
     vals = json.loads(html.unescape(re.search(r"id=\"events-feed\"[^>]*hx-vals='([^']*)'", page).group(1)))
     assert list(vals) == ["v"] and action in vals["v"]

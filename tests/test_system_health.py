@@ -11,7 +11,7 @@ pytest_plugins = ["tests.watcher_process"]
 
 
 def health(client) -> dict[str, tuple[bool, str]]:
-    response = client.get(reverse("system"))
+    response = client.get(reverse("system", args=["local"]))
     assert response.status_code == 200
     items = re.findall(
         r'<li class="health-(ok|bad)" id="health-([\w-]+)">.*?<span class="reason">(.*?)</span>',
@@ -36,7 +36,7 @@ def test_the_engine_turns_red_with_the_reason_when_it_is_unreachable(viewer_clie
     settings.DOCKER_HOST = "unix:///nonexistent/docker.sock"
     parts = health(viewer_client)
     assert parts["engine"][0] is False
-    assert "Cannot reach the Docker engine at unix:///nonexistent/docker.sock" in parts["engine"][1]
+    assert "Cannot reach the Docker engine local at unix:///nonexistent/docker.sock" in parts["engine"][1]
     assert parts["database"][0] and parts["redis"][0]
 
 
@@ -50,7 +50,7 @@ def test_redis_turns_red_when_it_is_stopped_and_the_pages_still_work(viewer_clie
     # Without Redis there is no snapshot: pages ask the engine themselves.
     for name in ("dashboard", "container_list", "image_list", "job_list"):
         assert viewer_client.get(reverse(name)).status_code == 200, name
-    assert 'id="count-containers"' in viewer_client.get(reverse("dashboard")).content.decode()
+    assert 'id="count-containers"' in viewer_client.get(reverse("dashboard", args=["local"])).content.decode()
 
 
 def test_the_workers_turn_red_when_none_runs(viewer_client, clean_snapshot):

@@ -20,7 +20,7 @@ def fact(label: str, value) -> str:
 
 @pytest.fixture
 def page(viewer_client, clean_snapshot) -> str:
-    response = viewer_client.get(reverse("system"))
+    response = viewer_client.get(reverse("system", args=["local"]))
     assert response.status_code == 200
     return response.content.decode()
 
@@ -99,7 +99,7 @@ def test_no_page_load_asks_the_engine_for_disk_use_or_container_sizes(admin_clie
     try:
         for name in ("dashboard", "system", "image_list", "container_list", "job_list"):
             assert admin_client.get(reverse(name)).status_code == 200
-        assert admin_client.get(reverse("container_list"), {"all": "1"}).status_code == 200
+        assert admin_client.get(reverse("container_list", args=["local"]), {"all": "1"}).status_code == 200
     finally:
         proxy.stop()
     asked = proxy.since(0)

@@ -58,7 +58,7 @@ def test_it_updates_the_snapshot_after_a_docker_cli_change_and_records_it_once(
         message="the snapshot to show the new container",
     )
     assert snapshot.version("containers") > version_before
-    assert "made-in-a-shell" in admin_client.get(reverse("container_list") + "?all=1").content.decode()
+    assert "made-in-a-shell" in admin_client.get(reverse("container_list", args=["local"]) + "?all=1").content.decode()
 
     created = wait_until(lambda: outside_events("container.create", container_id), message="the outside create")
     wait_until(lambda: outside_events("container.start", container_id), message="the outside start")
@@ -90,7 +90,7 @@ def test_it_sees_an_image_removed_in_a_shell_with_the_tag_it_had(start_watcher, 
     untag = wait_until(lambda: outside_events("image.untag"), message="the outside untag")
     assert len(untag) == 1
     assert untag[0].target == "shell-tagged:1"
-    assert "shell-tagged" not in admin_client.get(reverse("image_list")).content.decode()
+    assert "shell-tagged" not in admin_client.get(reverse("image_list", args=["local"])).content.decode()
 
 
 @pytest.mark.serial  # any tag or untag on the engine is an outside change to its watcher
@@ -116,11 +116,14 @@ def test_the_dashboard_answers_an_unchanged_poll_with_no_content(start_watcher, 
     watcher.wait_following()
     # On its own, the watcher has disk use computed (a job nobody asked for, by "console").
     wait_until(lambda: AuditEvent.objects.filter(action="system.df", actor_name="console").exists(), message="df")
-    page = admin_client.get(reverse("dashboard"), headers={"HX-Request": "true"})
+    page = admin_client.get(reverse("dashboard", args=["local"]), headers={"HX-Request": "true"})
     assert page.status_code == 200
     token = page.content.decode().split('"v": "', 1)[1].split('"', 1)[0]
     assert token
-    assert admin_client.get(reverse("dashboard"), {"v": token}, headers={"HX-Request": "true"}).status_code == 204
+    assert (
+        admin_client.get(reverse("dashboard", args=["local"]), {"v": token}, headers={"HX-Request": "true"}).status_code
+        == 204
+    )
 
     cleanup.append("dash-live")
     docker_cli("run", "-d", "--name", "dash-live", f"{os.environ['LAB_REGISTRY']}/library/httpd:2.4")
@@ -128,7 +131,7 @@ def test_the_dashboard_answers_an_unchanged_poll_with_no_content(start_watcher, 
     def shows_it():
         # Other things may change first (the watcher asks for disk use); a poll renders only on a change.
         nonlocal token
-        response = admin_client.get(reverse("dashboard"), {"v": token}, headers={"HX-Request": "true"})
+        response = admin_client.get(reverse("dashboard", args=["local"]), {"v": token}, headers={"HX-Request": "true"})
         if response.status_code == 204:
             return False
         token = response.content.decode().split('"v": "', 1)[1].split('"', 1)[0]
@@ -173,7 +176,7 @@ def test_a_container_paused_from_the_console_is_not_an_outside_change_but_unpaus
     container = client.containers.run(f"{registry}/library/httpd:2.4", name="paused-here", detach=True)
     start_watcher().wait_following()
 
-    response = operator_client.post(reverse("container_pause", args=[container.id]))
+    response = operator_client.post(reverse("container_pause", args=["local", container.id]))
     assert response.status_code in (200, 302)
     assert client.containers.get(container.id).status == "paused"
     docker_cli("unpause", "paused-here")
@@ -190,6 +193,6 @@ def test_a_console_change_makes_the_next_page_list_afresh(
     before = snapshot.generation("images")
     cleanup.append("console-tagged:3")
     image_id = docker.from_env().images.get("hello-world").id
-    response = operator_client.post(reverse("image_tag", args=[image_id]), {"target": "console-tagged:3"})
+    response = operator_client.post(reverse("image_tag", args=["local", image_id]), {"target": "console-tagged:3"})
     assert response.status_code == 302
     assert snapshot.generation("images") > before

@@ -33,15 +33,15 @@ def view(user, served: list[int]) -> None:
     client.force_login(user)
     token = ""
     try:
-        for path in (reverse("dashboard"), reverse("container_list")):
+        for path in (reverse("dashboard", args=["local"]), reverse("container_list", args=["local"])):
             assert client.get(path).status_code == 200
             served.append(1)
         for _ in range(ROUNDS):
-            poll = client.get(reverse("dashboard"), {"v": token}, headers={"HX-Request": "true"})
+            poll = client.get(reverse("dashboard", args=["local"]), {"v": token}, headers={"HX-Request": "true"})
             assert poll.status_code in (200, 204)
             if poll.status_code == 200:
                 token = poll.content.decode().split('"v": "', 1)[1].split('"', 1)[0]
-            page = client.get(reverse("container_list"), {"all": "1"})
+            page = client.get(reverse("container_list", args=["local"]), {"all": "1"})
             assert page.status_code == 200 and "polled-by-many" in page.content.decode()
             served.append(2)
     finally:

@@ -1,4 +1,9 @@
-"""Three roles, as Django groups: Viewer < Operator < Admin. Superusers are Admins."""
+"""Three roles: Viewer < Operator < Admin. Superusers are Admins.
+
+A user's global role is a Django group; a role on one engine (console.engines.EngineRole) overrides it there,
+and "" there means none: the engine is hidden from them. Inside an engine's pages, jobs and exports the role
+that counts is the one on that engine (`role_of` reads the current engine, `engine.using`).
+"""
 
 from __future__ import annotations
 
@@ -27,15 +32,72 @@ def assigned_role(user: AbstractBaseUser) -> str | None:
     return role
 
 
-def role_of(user: AbstractBaseUser) -> str | None:
-    """The role a signed-in user acts with now."""
+def _engine_roles(user: AbstractBaseUser) -> dict[str, str]:
+    cached = getattr(user, "_console_engine_roles", None)
+    if cached is None:
+        from console.engines.models import EngineRole
+
+        cached = dict(EngineRole.objects.filter(user=user).values_list("engine__name", "role"))
+        user._console_engine_roles = cached
+    return cached
+
+
+def forget_roles(user: AbstractBaseUser) -> None:
+    """After a change of roles, the next check reads them again."""
+    for attr in ("_console_role", "_console_engine_roles"):
+        if hasattr(user, attr):
+            delattr(user, attr)
+
+
+def engine_role(user: AbstractBaseUser, engine_name: str) -> str | None:
+    """The role a signed-in user acts with on one engine (None: the engine is hidden from them)."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return ADMIN
+    overrides = _engine_roles(user)
+    if engine_name in overrides:
+        return overrides[engine_name] or None
+    return assigned_role(user)
+
+
+def role_of(user: AbstractBaseUser, engine_name: str | None = None) -> str | None:
+    """The role a signed-in user acts with now: on `engine_name`, or on the engine being worked on, or
+    (outside any engine's pages) their global role."""
+    from console.engine.core import scoped
+
+    engine_name = engine_name or scoped()
+    return engine_role(user, engine_name) if engine_name else global_role(user)
+
+
+def global_role(user: AbstractBaseUser) -> str | None:
+    """The role a signed-in user has outside any engine's pages (the default on every engine)."""
     if not user.is_authenticated or not user.is_active:
         return None
     return assigned_role(user)
 
 
-def has_role(user: AbstractBaseUser, needed: str) -> bool:
-    return _RANK[role_of(user)] >= _RANK[needed]
+def has_role(user: AbstractBaseUser, needed: str, engine_name: str | None = None) -> bool:
+    return _RANK[role_of(user, engine_name)] >= _RANK[needed]
+
+
+def highest_role(user: AbstractBaseUser) -> str | None:
+    """The highest role a user has anywhere: the floor of the pages that span engines (fleet, jobs, audit)."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    roles = [assigned_role(user), *(_engine_roles(user).values())]
+    return max(roles, key=lambda r: _RANK[r or None]) or None
+
+
+def can_see_engine(user: AbstractBaseUser, engine_name: str) -> bool:
+    return engine_role(user, engine_name) is not None
+
+
+def visible_engines(user: AbstractBaseUser) -> list:
+    """The Engine rows a user has a role on, by name; the others do not exist for them."""
+    from console.engines.models import Engine
+
+    return [row for row in Engine.objects.all() if can_see_engine(user, row.name)]
 
 
 HIDDEN_ERROR = "The engine's error is shown to whoever asked for the job and to Admins."
@@ -57,9 +119,11 @@ def engine_error_as_read_by(user: AbstractBaseUser, event) -> str:
 def deny(request: HttpRequest, needed: str, action: str, target: str = "", **params) -> HttpResponse:
     """Refuse, record the refusal, and say which role would have been allowed."""
     from console.audit.record import record
+    from console.engine.core import scoped
 
     have = role_of(request.user) or "no role"
-    reason = f"needs the {needed} role; {request.user.get_username()} has {have}"
+    where = f" on the engine {scoped()}" if scoped() else ""
+    reason = f"needs the {needed} role{where}; {request.user.get_username()} has {have}"
     record(request, action, target or request.path, "denied", error=reason, **params)
     return render(request, "403.html", {"needed": needed, "have": have, "reason": reason}, status=403)
 

@@ -16,6 +16,7 @@ _UNTIL_END = {
 class AuditFilterForm(forms.Form):
     """The filters of /audit/, its exports and `audit export`; all optional."""
 
+    engine = forms.CharField(required=False, max_length=40, help_text="the engine it concerns (name)")
     user = forms.CharField(required=False, max_length=150, help_text="who did it (username)")
     action = forms.CharField(required=False, max_length=64, help_text="e.g. image.pull, or image.* for all")
     target = forms.CharField(required=False, max_length=500, help_text="text in the target or its id")
@@ -46,6 +47,8 @@ class AuditFilterForm(forms.Form):
     def filter(self, events: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
         """Apply the valid form's filters to `events`."""
         data = self.cleaned_data
+        if data["engine"]:
+            events = events.filter(engine=data["engine"])
         if data["user"]:
             events = events.filter(actor_name__iexact=data["user"])
         if action := data["action"]:

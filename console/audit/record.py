@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.http import HttpRequest
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 from console import secrets
 from console.audit.models import AuditEvent, ChainHead
+from console.engine.core import scoped
 
 OUTSIDE = "outside the console"
 SYSTEM = "console"
@@ -85,7 +85,7 @@ def record(
         event = AuditEvent(
             id=head.last_id + 1,
             created=timezone.now(),
-            engine=settings.ENGINE_NAME if engine is None else engine,
+            engine=(scoped() or "") if engine is None else engine,
             actor_id=actor_id,
             actor_name=actor_name[:150],
             source_ip=ip,

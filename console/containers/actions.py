@@ -123,7 +123,11 @@ def _back(request: HttpRequest, container_id: str) -> HttpResponse:
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
-    return redirect("container_detail", container_id=container_id) if container_id else redirect("container_list")
+    return (
+        redirect("container_detail", engine=engine.current(), container_id=container_id)
+        if container_id
+        else redirect("container_list", engine=engine.current())
+    )
 
 
 def action_view(action: str):
@@ -138,7 +142,7 @@ def action_view(action: str):
         done, message, found_id = act(request, action, container_id, params)
         (messages.success if done else messages.error)(request, message)
         if done and action == "remove" and not request.POST.get("next"):
-            return redirect("container_list")
+            return redirect("container_list", engine=engine.current())
         return _back(request, found_id)
 
     view.__name__ = view.__qualname__ = f"container_{action}"
@@ -152,16 +156,16 @@ def container_bulk(request: HttpRequest) -> HttpResponse:
     ids = list(dict.fromkeys(request.POST.getlist("ids")))[:BULK_MAX]
     if action not in BULK_ACTIONS or not ids:
         messages.error(request, "Nothing was done: select containers, then Start, Stop or Remove.")
-        return redirect("container_list")
+        return redirect("container_list", engine=engine.current())
     try:
         params = ACTIONS[action].params(request.POST)
     except BadInput as exc:
         messages.error(request, f"Nothing was done: {exc}")
-        return redirect("container_list")
+        return redirect("container_list", engine=engine.current())
     for container_id in ids:
         done, message, _ = act(request, action, container_id, params)
         (messages.success if done else messages.error)(request, message)
-    return redirect("container_list")
+    return redirect("container_list", engine=engine.current())
 
 
 @require_POST

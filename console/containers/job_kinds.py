@@ -26,7 +26,7 @@ EXEC_END_WAIT = 10  # seconds an ended command's output stream may take to close
 def _join_or_pull(ctx: JobContext, image: str) -> None:
     """Wait for a pull of the same image already running (sharing its progress), or pull it here."""
     running = Job.objects.filter(
-        kind=pulling.KIND, engine=settings.ENGINE_NAME, target=image, state=Job.State.RUNNING
+        kind=pulling.KIND, engine=engine.current(), target=image, state=Job.State.RUNNING
     ).first()
     if running is None:
         pulling.pull_image(ctx, image)

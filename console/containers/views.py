@@ -151,7 +151,7 @@ def container_logs_download(request: HttpRequest, container_id: str) -> HttpResp
         chunks = engine.log_download(container.id, timestamps=request.GET.get("timestamps") == "1")
     except engine.EngineError as exc:
         messages.error(request, exc.message)
-        return redirect("container_detail", container_id=container_id)
+        return redirect("container_detail", engine=engine.current(), container_id=container_id)
     response = StreamingHttpResponse(chunks, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{container.name or container.short_id}.log"'
     return response

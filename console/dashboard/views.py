@@ -1,7 +1,10 @@
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
 
 from console import engine, snapshot
+from console.accounts.roles import can_see_engine
 from console.audit.models import AuditEvent
 from console.htmx import htmx_partial
 from console.jobs.models import Job
@@ -34,11 +37,39 @@ def index(request: HttpRequest) -> HttpResponse:
     ctx = {
         "live_token": live,
         **_engine_at_a_glance(),
-        "active_jobs": Job.objects.exclude(state__in=Job.TERMINAL).order_by("id")[:10],
-        "recent_jobs": Job.objects.filter(state__in=Job.TERMINAL).order_by("-finished")[:5],
-        "recent_events": AuditEvent.objects.all()[:8],
+        "active_jobs": Job.objects.filter(engine=request.engine.name)
+        .exclude(state__in=Job.TERMINAL)
+        .order_by("id")[:10],
+        "recent_jobs": Job.objects.filter(engine=request.engine.name, state__in=Job.TERMINAL).order_by("-finished")[:5],
+        "recent_events": AuditEvent.objects.filter(engine=request.engine.name)[:8],
         "disk": last_disk_usage(),
     }
     response = render(request, "dashboard/index.html#live" if partial else "dashboard/index.html", ctx)
     response["Vary"] = "HX-Request"
     return response
+
+
+def to_default_engine(request: HttpRequest, rest: str) -> HttpResponse:
+    """An address of the single-engine console (/containers/…): the same page of the default engine.
+    307 keeps a POST a POST; the engine's page then checks the role as usual."""
+    from django.conf import settings
+
+    if not can_see_engine(request.user, settings.ENGINE_NAME):
+        return redirect("fleet")
+    target = reverse("dashboard", args=[settings.ENGINE_NAME]) + rest
+    if request.GET:
+        target += f"?{request.GET.urlencode()}"
+    return redirect(target, permanent=False, preserve_request=True)
+
+
+@require_GET
+def fleet(request: HttpRequest) -> HttpResponse:
+    """One row per engine the user can see, from the snapshots only."""
+    from console.accounts.roles import visible_engines
+
+    rows = []
+    for row in visible_engines(request.user):
+        with engine.using(row.name):
+            info = snapshot.peek("info")
+            rows.append({"engine": row, "info": info[0] if info else None, "watcher": snapshot.watcher()})
+    return render(request, "dashboard/fleet.html", {"rows": rows})

@@ -35,7 +35,18 @@ from console.engine.containers import (
     stop_container,
     unpause_container,
 )
-from console.engine.core import Conflict, EngineError, EngineUnreachable, NotFound, reset_client
+from console.engine.core import (
+    Conflict,
+    EngineError,
+    EngineUnreachable,
+    NotFound,
+    address,
+    client,
+    current,
+    reset_client,
+    scoped,
+    using,
+)
 from console.engine.events import EventRow, EventStream, event_row, event_since, recent_events
 from console.engine.images import (
     ImageDetail,
@@ -70,7 +81,10 @@ __all__ = [
     "ImageUser",
     "NotFound",
     "StatsSample",
+    "address",
     "api_version",
+    "client",
+    "current",
     "container_rows",
     "container_stats",
     "container_top",
@@ -102,10 +116,12 @@ __all__ = [
     "reset_client",
     "run_config",
     "restart_container",
+    "scoped",
     "sdk_version",
     "start_container",
     "stop_container",
     "tag_image",
     "unpause_container",
+    "using",
     "volume_host_paths",
 ]

@@ -73,6 +73,16 @@ def current() -> str:
     return _current.get() or settings.ENGINE_NAME
 
 
+def scoped() -> str | None:
+    """The engine named by `using` around this code, or None outside any (pages that span engines)."""
+    return _current.get()
+
+
+def enter(name: str | None) -> None:
+    """Work on `name` from here on in this context (a request's middleware; None: no engine yet)."""
+    _current.set(name)
+
+
 @contextmanager
 def using(name: str) -> Iterator[str]:
     """Work on the engine `name` inside the block (views of /engines/<name>/…, a job, a watcher)."""

@@ -80,3 +80,6 @@ class EngineRole(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "engine"], name="one_role_per_user_and_engine")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.engine}: {self.role or 'no role'}"

@@ -12,7 +12,6 @@ import time
 from contextlib import closing
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
@@ -157,12 +156,12 @@ def join_or_enqueue_pull(who, reference: str) -> tuple[Job, bool]:
     if reason := registries.refusal(ref):
         record(who, KIND, target, "denied", error=reason, reference=target)
         raise PullRefused(reason)
-    PullLock.objects.get_or_create(engine=settings.ENGINE_NAME)
+    PullLock.objects.get_or_create(engine=engine.current())
     with transaction.atomic():
-        PullLock.objects.select_for_update().get(engine=settings.ENGINE_NAME)
+        PullLock.objects.select_for_update().get(engine=engine.current())
         job = (
             Job.objects.filter(
-                kind=KIND, engine=settings.ENGINE_NAME, target=target, state__in=(Job.State.QUEUED, Job.State.RUNNING)
+                kind=KIND, engine=engine.current(), target=target, state__in=(Job.State.QUEUED, Job.State.RUNNING)
             )
             .order_by("pk")
             .first()

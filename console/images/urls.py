@@ -9,9 +9,6 @@ urlpatterns = [
     path("remove/", views.image_remove, name="image_remove"),
     path("remove/confirm/", views.image_remove_confirm, name="image_remove_confirm"),
     path("prune/", views.image_prune, name="image_prune"),
-    path("registries/", views.registry_list, name="registry_list"),
-    path("registries/save/", views.registry_save, name="registry_save"),
-    path("registries/<int:pk>/delete/", views.registry_delete, name="registry_delete"),
     path("<str:image_id>/", views.image_detail, name="image_detail"),
     path("<str:image_id>/tag/", views.image_tag, name="image_tag"),
 ]

@@ -64,7 +64,7 @@ def _detail_page(
         raise Http404(f"No image {image_id} on this engine.") from None
     except engine.EngineError as exc:
         messages.error(request, exc.message)
-        return redirect("image_list")
+        return redirect("image_list", engine=engine.current())
     if not has_role(request.user, ADMIN):
         # Build-time environment and labels, and the ENV lines of its history, can hold secrets.
         history = [replace(h, created_by=mask(h.created_by)) for h in image.history]
@@ -105,14 +105,14 @@ def image_tag(request: HttpRequest, image_id: str) -> HttpResponse:
     except engine.EngineError as exc:
         record(request, "image.tag", str(ref), "failed", target_id=image_id, error=exc.message, source=image_id)
         messages.error(request, exc.message)
-        return redirect("image_detail", image_id=image_id)
+        return redirect("image_detail", engine=engine.current(), image_id=image_id)
     moved = old_id if old_id and old_id != new_id else None
     record(request, "image.tag", str(ref), "succeeded", target_id=new_id, source=image_id, moved_from=moved)
     if moved:
         messages.success(request, f"Moved {ref} from {moved[7:19]} to {new_id[7:19]}.")
     else:
         messages.success(request, f"Tagged {image_id[:19]} as {ref}.")
-    return redirect("image_detail", image_id=image_id)
+    return redirect("image_detail", engine=engine.current(), image_id=image_id)
 
 
 def _registry_config() -> dict[str, list[str]]:
@@ -171,7 +171,7 @@ def image_remove_confirm(request: HttpRequest) -> HttpResponse:
     force = request.POST.get("force") == "1"
     if not reference.strip() or len(reference) > REFERENCE_MAX:
         messages.error(request, f"Name the image to remove: an id or reference of at most {REFERENCE_MAX} characters.")
-        return redirect("image_list")
+        return redirect("image_list", engine=engine.current())
     try:
         lines = engine.remove_image(reference, force=force)
         snapshot.changed()
@@ -186,7 +186,7 @@ def image_remove_confirm(request: HttpRequest) -> HttpResponse:
     except engine.EngineError as exc:
         record(request, "image.remove", reference, "failed", error=exc.message, force=force)
         messages.error(request, exc.message)
-        return redirect("image_list")
+        return redirect("image_list", engine=engine.current())
     untagged = [line.removeprefix("Untagged: ") for line in lines if line.startswith("Untagged: ")]
     deleted = [line.removeprefix("Deleted: ") for line in lines if line.startswith("Deleted: ")]
     record(request, "image.remove", reference, "succeeded", force=force, untagged=untagged, deleted=deleted)
@@ -202,7 +202,7 @@ def image_prune(request: HttpRequest) -> HttpResponse:
     except engine.EngineError as exc:
         record(request, "image.prune", "dangling images", "failed", error=exc.message)
         messages.error(request, exc.message)
-        return redirect("image_list")
+        return redirect("image_list", engine=engine.current())
     deleted = [line.removeprefix("Deleted: ") for line in lines if line.startswith("Deleted: ")]
     record(request, "image.prune", "dangling images", "succeeded", deleted=deleted, space_reclaimed=reclaimed)
     ctx = {"title": "Pruned dangling images", "lines": lines, "reclaimed": reclaimed}

@@ -38,12 +38,12 @@ def enqueue(who, kind: str, target: str, **params: Any) -> Job:
     user = getattr(who, "user", who)
     job = Job.objects.create(
         kind=kind,
-        engine=settings.ENGINE_NAME,
+        engine=engine.current(),
         target=target,
         params=params,
         requested_by=user if getattr(user, "is_authenticated", False) else None,
         requested_by_name=user.get_username() if getattr(user, "is_authenticated", False) else "console",
-        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+        queue=queue_of(engine.current()),
     )
     record(who, kind, target, "requested", job_id=job.pk, **params)
 
@@ -58,6 +58,11 @@ def enqueue(who, kind: str, target: str, **params: Any) -> Job:
 
     transaction.on_commit(send)
     return job
+
+
+def queue_of(engine_name: str) -> str:
+    """The Celery queue of an engine's jobs: a worker serves one engine's queue, or every engine's."""
+    return f"engine.{engine_name}"
 
 
 def send_to_worker(job_id: int, queue: str) -> str:
@@ -166,6 +171,12 @@ def execute(job_id: int) -> None:
         log.info("job %s is not queued any more; nothing to do", job_id)
         return
     job = Job.objects.get(pk=job_id)
+    with engine.using(job.engine):
+        _run(job)
+
+
+def _run(job: Job) -> None:
+    job_id = job.pk
     kind = kinds.get(job.kind)
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(job_id, stop), daemon=True)
@@ -215,7 +226,7 @@ def reap_lost_jobs() -> int:
     """Mark running jobs whose worker stopped beating as failed; each is recorded once."""
     cutoff = timezone.now() - timedelta(seconds=settings.JOB_LOST_AFTER_SECONDS)
     lost = 0
-    for job in Job.objects.filter(state=Job.State.RUNNING, heartbeat__lt=cutoff):
+    for job in Job.objects.filter(engine=engine.current(), state=Job.State.RUNNING, heartbeat__lt=cutoff):
         reason = "Worker lost: the worker running this job stopped before it finished."
         if end(job, Job.State.FAILED, job.requested_by_name, error=reason):
             lost += 1

@@ -1,10 +1,11 @@
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from console.accounts.roles import OPERATOR, role_required
+from console.accounts.roles import OPERATOR, can_see_engine, deny, has_role, visible_engines
+from console.engine.core import enter
 from console.htmx import htmx_partial
 from console.jobs import kinds
 from console.jobs.models import Job
@@ -14,14 +15,16 @@ from console.live import jobs_token, token, unchanged
 
 
 def job_list(request: HttpRequest) -> HttpResponse:
-    """The team's queue: every kind, filtered by state, kind and who asked."""
+    """The team's queue on every engine the user can see, filtered by engine, state, kind and who asked."""
     state = request.GET.get("state", "")
     kind = request.GET.get("kind", "")
     asked_by = request.GET.get("user", "")
-    live = token(None, jobs_token(), state, kind, asked_by)
+    engines = [row.name for row in visible_engines(request.user)]
+    on = request.GET.get("engine", "")
+    live = token(None, jobs_token(), state, kind, asked_by, on)
     if htmx_partial(request) and unchanged(request, live):
         return HttpResponse(status=204)
-    jobs = Job.objects.all()
+    jobs = Job.objects.filter(engine__in=[on] if on in engines else engines)
     if state in Job.State.values:
         jobs = jobs.filter(state=state)
     if kind:
@@ -35,6 +38,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
         "users": sorted(set(Job.objects.values_list("requested_by_name", flat=True).distinct())),
         "state": state,
         "kind": kind,
+        "engines": engines,
+        "on": on,
         "asked_by": asked_by,
         "live_token": live,
     }
@@ -42,8 +47,17 @@ def job_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, ctx)
 
 
-def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+def _job_for(request: HttpRequest, job_id: int) -> Job:
+    """The job, when the user can see its engine (404 alike otherwise); its engine is the page's engine."""
     job = get_object_or_404(Job, pk=job_id)
+    if not can_see_engine(request.user, job.engine):
+        raise Http404("No such job.")
+    enter(job.engine)
+    return job
+
+
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job_for(request, job_id)
     if htmx_partial(request):
         # A poll names the revision it has; an unchanged job costs one indexed lookup.
         seen = request.GET.get("rev", "")
@@ -57,9 +71,10 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(OPERATOR, "job.cancel")
 def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = get_object_or_404(Job, pk=job_id)
+    job = _job_for(request, job_id)
+    if not has_role(request.user, OPERATOR):  # on the job's engine
+        return deny(request, OPERATOR, "job.cancel", str(job_id))
     if cancel(request, job):
         messages.info(request, f"Cancelling job {job.pk}.")
     else:
@@ -67,3 +82,6 @@ def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
     if request.POST.get("back") == "list":
         return redirect("job_list")
     return redirect("job_detail", job_id=job.pk)
+
+
+job_cancel.required_role = OPERATOR  # checked on the job's engine, once the job is found

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-
+from console import engine
 from console.jobs.models import Job
 
 KIND = "system.df"
@@ -31,7 +30,7 @@ class DiskUse:
 
 def last_disk_usage() -> DiskUse | None:
     job = (
-        Job.objects.filter(kind=KIND, engine=settings.ENGINE_NAME, state=Job.State.SUCCEEDED)
+        Job.objects.filter(kind=KIND, engine=engine.current(), state=Job.State.SUCCEEDED)
         .order_by("-finished")
         .only("pk", "finished", "result")
         .first()

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import connection
 
 from console import engine, snapshot
+from console.jobs.runner import queue_of
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ def _engine() -> Check:
         latency = engine.ping()
     except engine.EngineError as exc:
         return Check("Engine", False, exc.message)
-    return Check("Engine", True, f"reachable at {settings.DOCKER_HOST}; ping answered in {latency * 1000:.1f} ms")
+    return Check("Engine", True, f"reachable at {engine.address()}; ping answered in {latency * 1000:.1f} ms")
 
 
 def _database() -> Check:
@@ -60,7 +61,7 @@ def _workers(redis_ok: bool) -> Check:
             replies = app.control.inspect(timeout=1, connection=conn).active_queues() or {}
     except Exception as exc:
         return Check("Celery workers", False, f"could not ask them: {exc}")
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    queue = queue_of(engine.current())
     if not replies:
         return Check("Celery workers", False, "no worker answered within 1 s: queued jobs will wait")
     serving = sorted(name for name, queues in replies.items() if any(q.get("name") == queue for q in queues or []))

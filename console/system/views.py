@@ -68,7 +68,7 @@ def _events_token(request: HttpRequest) -> str:
 def events(request: HttpRequest) -> HttpResponse:
     """The live events feed: 204 when the client already shows the newest."""
     if not htmx_partial(request):
-        return redirect(f"{reverse('system')}?{request.GET.urlencode()}")
+        return redirect(f"{reverse('system', args=[engine.current()])}?{request.GET.urlencode()}")
     if unchanged(request, _events_token(request)):
         return HttpResponse(status=204)
     return render(request, "system/index.html#events", _event_feed(request))

@@ -9,6 +9,7 @@ and disk use (`docker system df`) is computed by a job every DISK_USAGE_INTERVAL
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import queue
@@ -103,14 +104,17 @@ class Watcher:
             since = f"{time.time():.9f}"
             r.set(snapshot.key("stream", "since"), since)
         self.attempt += 1
-        threading.Thread(target=self.read, args=(self.attempt, since), daemon=True).start()
+        # The reader works on this watcher's engine too (a thread starts with an empty context).
+        threading.Thread(
+            target=contextvars.copy_context().run, args=(self.read, self.attempt, since), daemon=True
+        ).start()
         what, value = self.next(timeout=settings.DOCKER_TIMEOUT) or ("ended", "the engine did not answer")
         if what != "connected":
             self.lost(value)
             return False
         self.relist(LISTED)
         self.status |= {"connected": True, "error": ""}
-        log.info("following the engine at %s", settings.DOCKER_HOST)
+        log.info("following the engine at %s", engine.address())
         self.beat(force=True)
         return True
 
@@ -172,7 +176,7 @@ class Watcher:
             self.stop.wait(min(1.0, max(0.0, deadline - time.monotonic())))
 
     def lost(self, reason: str) -> None:
-        log.warning("lost the engine at %s: %s", settings.DOCKER_HOST, reason)
+        log.warning("lost the engine at %s: %s", engine.address(), reason)
         self.disconnect()
         self.status |= {"connected": False, "error": reason}
         self.beat(force=True)
@@ -240,7 +244,7 @@ class Watcher:
 
     def ask_for_disk_usage(self) -> None:
         close_old_connections()
-        jobs = Job.objects.filter(kind=disk.KIND, engine=settings.ENGINE_NAME)
+        jobs = Job.objects.filter(kind=disk.KIND, engine=engine.current())
         recent = timezone.now() - timedelta(seconds=settings.DISK_USAGE_INTERVAL)
         if jobs.filter(created__gte=recent).exists() or jobs.exclude(state__in=Job.TERMINAL).exists():
             return

@@ -78,3 +78,11 @@ def event_error_for(event, user) -> str:
     from console.accounts.roles import engine_error_as_read_by
 
     return engine_error_as_read_by(user, event)
+
+
+@register.filter
+def operates_on(user, engine_name: str) -> bool:
+    """The user may act (Operator or more) on that engine: for rows of pages that span engines."""
+    from console.accounts.roles import OPERATOR, has_role
+
+    return has_role(user, OPERATOR, engine_name)

@@ -32,22 +32,12 @@ def signal_group(proc: subprocess.Popen, sig: int) -> None:
         os.killpg(proc.pid, sig)
 
 
-def console_processes(python: str, host: str, port: int, queue: str, web_workers: int = 2) -> dict[str, list[str]]:
-    """The console's own processes: a Celery worker, the engine's one watcher, and the web server."""
+def console_processes(python: str, host: str, port: int, web_workers: int = 2) -> dict[str, list[str]]:
+    """The console's own processes: a Celery worker per engine, a watcher per engine, and the web server."""
     return {
-        "worker": [
-            python,
-            "-m",
-            "celery",
-            "-A",
-            "console",
-            "worker",
-            "--loglevel=INFO",
-            "--concurrency=2",
-            "-Q",
-            queue,
-        ],
-        # The one watcher of the engine: event stream, shared snapshot, lost jobs, disk use timer.
+        # One worker per engine's queue, following the Engine table (`manage.py workers`).
+        "worker": [python, str(MANAGE_PY), "workers"],
+        # One watcher per engine: event stream, shared snapshot, lost jobs, disk use timer.
         "watcher": [python, str(MANAGE_PY), "watch"],
         "web": [
             python,
@@ -140,7 +130,7 @@ class Command(BaseCommand):
                     stop()
                     raise CommandError("redis-server did not start.")
                 time.sleep(0.1)
-        for argv in console_processes(python, host, port, settings.CELERY_TASK_DEFAULT_QUEUE).values():
+        for argv in console_processes(python, host, port).values():
             procs.append(subprocess.Popen(argv, process_group=0))
         self.stdout.write(
             self.style.SUCCESS(f"\nDocker Console on http://{host}:{port}/ (engine {settings.DOCKER_HOST})")

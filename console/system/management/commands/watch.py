@@ -1,96 +1,101 @@
-"""`manage.py watch`: the one watcher of this console's engine (see console/system/watcher.py).
+"""`manage.py watch`: one watcher per engine (see console/system/watcher.py), following the Engine table.
 
-One per engine, enforced: a watcher holds a lock in Redis (`console:<engine>:watcher:lock`) and renews it
-every few seconds. A second watcher of the same engine says who holds it and waits until the first stops
-(or has been gone for LOCK_TTL seconds), then takes over; a watcher that finds the lock taken by another
-stops, so the two never follow one engine at once.
+An added engine is followed and a removed one dropped within seconds, without restarting anything. One
+watcher per engine across every host, enforced: a watcher holds a Redis lock (`console:<engine>:watcher:lock`,
+redis-py's Lock) and renews it every few seconds. A second watcher of the same engine waits until the first
+stops (or has been gone for LOCK_TTL seconds), then takes over; one that finds its lock taken stops.
 """
 
 import contextlib
-import os
+import contextvars
 import signal
-import socket
 import threading
-import uuid
 
 import redis
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+from redis.exceptions import LockError
 
-from console import snapshot
+from console import engine, snapshot
+from console.engines.supervise import supervise
 from console.system.watcher import Watcher
 
 LOCK_TTL = 15
-# The lock's holder after a claim: ours when it was free or already ours (the claim renews it).
-CLAIM = """
-local holder = redis.call('GET', KEYS[1])
-if holder and holder ~= ARGV[1] then return holder end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return ARGV[1]
-"""
-RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end"
 
 
-class WatcherLock:
-    def __init__(self) -> None:
-        self.me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.key = snapshot.key("watcher", "lock")
-        self.lost_to: str | None = None
+class EngineWatcher:
+    """A thread that waits for its engine's lock, then watches it until told to stop or the lock is lost."""
 
-    def claim(self) -> str:
-        return snapshot.connection().eval(CLAIM, 1, self.key, self.me, LOCK_TTL)
+    def __init__(self, name: str, say) -> None:
+        self.name, self.say = name, say
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self.run, name=f"watch-{name}", daemon=True)
+        self.thread.start()
 
-    def wait(self, stop: threading.Event, say) -> bool:
-        """Until the lock is ours (True) or the watcher is told to stop (False)."""
-        told = None
-        while not stop.is_set():
+    def alive(self) -> bool:
+        return self.thread.is_alive()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout=30)
+
+    def run(self) -> None:
+        with engine.using(self.name):
             try:
-                holder = self.claim()
+                self.watch()
+            finally:
+                close_old_connections()
+
+    def watch(self) -> None:
+        lock = snapshot.connection().lock(snapshot.key("watcher", "lock"), timeout=LOCK_TTL, thread_local=False)
+        told = False
+        while not self.stop_event.is_set():
+            try:
+                if lock.acquire(blocking=False):
+                    break
             except redis.RedisError as exc:
-                holder = f"Redis at {settings.REDIS_URL} does not answer ({exc})"
-            if holder == self.me:
-                return True
-            if holder != told:
-                say(f"Another watcher of the engine {settings.ENGINE_NAME} runs ({holder}); waiting until it stops.")
-                told = holder
-            stop.wait(1)
-        return False
+                self.say(f"{self.name}: Redis does not answer ({exc}); waiting.")
+            if not told:
+                self.say(f"Another watcher of the engine {self.name} runs; waiting until it stops.")
+                told = True
+            self.stop_event.wait(1)
+        else:
+            return
+        self.say(f"Watching the engine {self.name} at {engine.address()}")
+        keeper = threading.Thread(target=contextvars.copy_context().run, args=(self.keep, lock), daemon=True)
+        keeper.start()
+        try:
+            Watcher(self.stop_event).run()
+        finally:
+            with contextlib.suppress(LockError, redis.RedisError):  # lost, or it expires on its own
+                lock.release()
+        self.say(f"Stopped watching the engine {self.name}.")
 
-    def keep(self, stop: threading.Event) -> None:
+    def keep(self, lock) -> None:
         """Renew the lock while the watcher runs; stop it if another watcher has taken the lock."""
-        while not stop.wait(LOCK_TTL / 3):
+        while not self.stop_event.wait(LOCK_TTL / 3):
             try:
-                holder = self.claim()
+                lock.reacquire()
+            except LockError:
+                self.say(f"Another watcher took over the engine {self.name}; this one stops.")
+                self.stop_event.set()
             except redis.RedisError:
-                continue  # the watcher itself reports Redis failures; the lock is renewed once it answers
-            if holder != self.me:
-                self.lost_to = holder
-                stop.set()
-
-    def release(self) -> None:
-        with contextlib.suppress(redis.RedisError):  # else it expires on its own
-            snapshot.connection().eval(RELEASE, 1, self.key, self.me)
+                continue  # the watcher reports Redis failures itself; the lock is renewed once it answers
 
 
 class Command(BaseCommand):
-    help = "Follow the engine's events, keep the shared snapshot in Redis, and run the console's timers."
+    help = "Follow every engine's events, keep the shared snapshots in Redis, and run the console's timers."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--engine", action="append", help="watch only this engine (repeatable)")
 
     def handle(self, *args, **options):
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        lock = WatcherLock()
-        if not lock.wait(stop, self.say):
-            return
-        self.say(f"Watching the engine {settings.ENGINE_NAME} at {settings.DOCKER_HOST}")
-        threading.Thread(target=lock.keep, args=(stop,), daemon=True).start()
-        try:
-            Watcher(stop).run()
-        finally:
-            lock.release()
-        if lock.lost_to:
-            raise CommandError(f"Another watcher ({lock.lost_to}) took over the engine {settings.ENGINE_NAME}.")
-        self.say("Watcher stopped.")
+        only = set(options["engine"]) if options["engine"] else None
+        supervise(lambda name: EngineWatcher(name, self.say), stop, only)
+        self.say("Watchers stopped.")
 
     def say(self, line: str) -> None:
         self.stdout.write(line)
