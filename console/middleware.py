@@ -99,6 +99,8 @@ class EngineScopeMiddleware:
 
         name = view_kwargs.pop("engine")
         row = Engine.objects.filter(name=name).first()
+        if row is None and name == settings.ENGINE_NAME:
+            row = Engine.objects.ensure_environment()
         if row is None or (request.user.is_authenticated and not can_see_engine(request.user, name)):
             raise Http404("No such engine.")
         request.engine = row

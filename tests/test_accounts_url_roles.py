@@ -1,5 +1,6 @@
 """Every URL the console serves has an entry in this table of the role it needs: no view
-without an entry, no default-allow. Each is checked against a user one role short."""
+without an entry, no default-allow. Each is checked against a user one role short: on the engine, for
+the pages of an engine (where no role at all makes the engine not exist: 404), else globally."""
 
 import re
 
@@ -8,6 +9,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver
 
 from console.audit.models import AuditEvent
+from console.engines.models import Engine, EngineRole
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.hardening
@@ -21,6 +23,9 @@ TABLE = {
     "login": ("GET", PUBLIC),
     "healthz": ("GET", PUBLIC),
     "logout": ("POST", SIGNED_IN),
+    "to_default_engine": ("GET", SIGNED_IN),
+    "fleet": ("GET", VIEWER),
+    "engine_list": ("GET", ADMIN),
     "dashboard": ("GET", VIEWER),
     "image_list": ("GET", VIEWER),
     "image_pull": ("GET", VIEWER),
@@ -78,6 +83,8 @@ def console_patterns(resolver=None, prefix=""):
 def sample(route: str) -> str:
     path = re.sub(r"<int:\w+>", "1", route)
     path = re.sub(r"<str:fmt>", "csv", path)
+    path = re.sub(r"<slug:engine>", "local", path)
+    path = path.replace("^(?P<rest>(?:images|containers|system)(?:/.*)?)$", "containers/")
     return "/" + re.sub(r"<(?:str:)?\w+>", "0123456789ab", path)
 
 
@@ -101,18 +108,30 @@ def test_each_view_declares_the_role_of_its_entry():
 @pytest.mark.django_db
 def test_a_user_one_role_short_is_refused_everywhere_and_each_refusal_is_recorded():
     users = {role: make_user(f"user-{(role or 'none').lower()}", role) for role in (NO_ROLE, VIEWER, OPERATOR)}
+    # On an engine's pages the role on that engine counts: these are Admins elsewhere, one role short there.
+    local = Engine.objects.ensure_environment()
+    on_engine = {}
+    for role in (NO_ROLE, VIEWER, OPERATOR):
+        on_engine[role] = make_user(f"admin-but-{(role or 'none').lower()}-on-local", ADMIN)
+        EngineRole.objects.create(user=on_engine[role], engine=local, role=role or "")
     checked = 0
     for route, pattern in console_patterns():
         method, role = TABLE[pattern.name]
         if role in (PUBLIC, SIGNED_IN):
             continue
+        scoped = "<slug:engine>" in route
         client = Client()
-        client.force_login(users[ONE_SHORT[role]])
+        client.force_login((on_engine if scoped else users)[ONE_SHORT[role]])
         before = AuditEvent.objects.filter(outcome="denied").count()
         response = getattr(client, method.lower())(sample(route))
-        assert response.status_code == 403, (pattern.name, response.status_code)
-        assert f"This needs the <strong>{role}</strong> role" in response.content.decode(), pattern.name
-        assert AuditEvent.objects.filter(outcome="denied").count() == before + 1, pattern.name
+        if scoped and ONE_SHORT[role] is NO_ROLE:
+            # No role on the engine: it does not exist for them, exactly as an unknown engine does.
+            assert response.status_code == 404, (pattern.name, response.status_code)
+            assert client.get(sample(route).replace("/local/", "/no-such-engine/")).status_code == 404
+        else:
+            assert response.status_code == 403, (pattern.name, response.status_code)
+            assert f"This needs the <strong>{role}</strong> role" in response.content.decode(), pattern.name
+            assert AuditEvent.objects.filter(outcome="denied").count() == before + 1, pattern.name
         checked += 1
     assert checked == len([v for v in TABLE.values() if v[1] not in (PUBLIC, SIGNED_IN)])
 

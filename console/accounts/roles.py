@@ -97,6 +97,7 @@ def visible_engines(user: AbstractBaseUser) -> list:
     """The Engine rows a user has a role on, by name; the others do not exist for them."""
     from console.engines.models import Engine
 
+    Engine.objects.ensure_environment()
     return [row for row in Engine.objects.all() if can_see_engine(user, row.name)]
 
 

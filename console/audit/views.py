@@ -33,7 +33,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "window": shown,
         "page": current,
-        "engines": [row.name for row in visible_engines(request.user)],
+        "engine_names": [row.name for row in visible_engines(request.user)],
         "known_users": AuditEvent.objects.order_by("actor_name").values_list("actor_name", flat=True).distinct(),
         "known_actions": AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct(),
     }

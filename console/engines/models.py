@@ -11,6 +11,16 @@ from console.engine.connections import Connection
 KEY_PURPOSE = "engine keys"
 
 
+class EngineManager(models.Manager):
+    def ensure_environment(self) -> Engine:
+        """The engine DOCKER_HOST names (ENGINE_NAME): it always exists, so a single-engine setup needs nothing."""
+        row, _ = self.get_or_create(
+            name=settings.ENGINE_NAME,
+            defaults={"from_environment": True, "description": "The engine DOCKER_HOST names"},
+        )
+        return row
+
+
 class Engine(models.Model):
     """A named connection to one Docker engine: unix://, tcp:// with TLS client certificates, or ssh://.
 
@@ -34,6 +44,8 @@ class Engine(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     updated_by_name = models.CharField(max_length=150, blank=True)
+
+    objects = EngineManager()
 
     class Meta:
         ordering = ["name"]

@@ -25,6 +25,7 @@ class Part(Protocol):
 
 def engine_names() -> set[str]:
     close_old_connections()  # a supervisor lives for days: never keep a dead database connection
+    Engine.objects.ensure_environment()
     return set(Engine.objects.values_list("name", flat=True))
 
 

@@ -38,7 +38,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         "users": sorted(set(Job.objects.values_list("requested_by_name", flat=True).distinct())),
         "state": state,
         "kind": kind,
-        "engines": engines,
+        "engine_names": engines,
         "on": on,
         "asked_by": asked_by,
         "live_token": live,
