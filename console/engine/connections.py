@@ -16,10 +16,12 @@ import ssl
 import time
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import docker
 import docker.constants
+import docker.tls
 import docker.utils
 import paramiko
 import requests.adapters
@@ -85,6 +87,11 @@ def open_client(conn: Connection, client_class: type, timeout: int):
     if conn.from_environment:
         # One engine set up as the docker CLI is (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH).
         kwargs = {**docker.utils.kwargs_from_env(), "base_url": conn.url}
+        tls = kwargs.get("tls")
+        if isinstance(tls, docker.tls.TLSConfig) and tls.verify and tls.ca_cert and conn.url.startswith("tcp://"):
+            # docker-py gives requests the CA as a path, which REQUESTS_CA_BUNDLE silently overrides: the same
+            # files go through our TLS adapter instead.
+            return open_client(_read_cert_files(conn, tls), client_class, timeout)
         return client_class(timeout=timeout, version="auto", **kwargs)
     if conn.url.startswith("ssh://"):
         adapter = _PinnedSSHAdapter(conn, timeout)  # connects: a refused host key stops here
@@ -101,6 +108,15 @@ def open_client(conn: Connection, client_class: type, timeout: int):
             "Give its TLS certificates, or mark the engine insecure."
         )
     return client_class(base_url=conn.url, timeout=timeout, version="auto")
+
+
+def _read_cert_files(conn: Connection, tls: docker.tls.TLSConfig) -> Connection:
+    cert, key = tls.cert if isinstance(tls.cert, tuple) else (tls.cert, tls.cert)
+    return replace(conn, from_environment=False, tls_ca=_read(tls.ca_cert), tls_cert=_read(cert), tls_key=_read(key))
+
+
+def _read(path: str | None) -> str:
+    return Path(path).read_text() if path else ""
 
 
 # docker-py asks the engine its API version in its constructor, before our adapter is mounted: a version
