@@ -194,6 +194,16 @@ def test_the_ssh_engine_answers_through_ssh_with_the_pinned_host_key():
         made.close()
 
 
+def test_an_ssh_connection_the_server_closed_is_opened_again_on_the_next_call():
+    made = open_client(ssh_connection(), _DockerClient, TIMEOUT)
+    try:
+        assert made.ping()
+        made.api._custom_adapter.ssh_client.get_transport().close()  # what sshd restarting does
+        assert made.ping()
+    finally:
+        made.close()
+
+
 def test_host_key_shows_the_fingerprint_ssh_keygen_shows():
     shown = host_key(lab("LAB_SSH_HOST"), TIMEOUT)
     keygen = subprocess.run(["ssh-keygen", "-lf", lab("LAB_SSH_HOST_KEY")], capture_output=True, text=True, check=True)
@@ -280,3 +290,20 @@ def test_a_stopped_tls_engine_probes_as_unreachable_and_answers_once_started_aga
     finally:
         engine_start("tls")
     assert probe(tls_connection(), _DockerClient, 5).ok
+
+
+@pytest.mark.fault
+@pytest.mark.serial
+def test_a_stopped_engine_behind_ssh_probes_as_not_answering_and_answers_once_started_again():
+    made = open_client(ssh_connection(), _DockerClient, TIMEOUT)
+    engine_stop("ssh")
+    try:
+        result = probe(ssh_connection(), _DockerClient, 5)
+        assert not result.ok
+        assert "no engine answered behind it" in result.error, result.error
+    finally:
+        engine_start("ssh")
+    try:
+        assert made.ping()  # the client made before answers again: each call opens a channel of its own
+    finally:
+        made.close()

@@ -240,6 +240,16 @@ class _PinnedSSHAdapter(SSHHTTPAdapter):
             "channel_timeout": self._connect_timeout,
         }
 
+    def get_connection(self, url, proxies=None):
+        # docker-py reconnects only when there is no transport at all; one the server closed stays dead.
+        transport = self.ssh_client.get_transport()
+        if transport is None or not transport.is_active():
+            with self.pools.lock:
+                self.pools.clear()  # their channels belong to the dead transport
+                self.ssh_client.close()
+                self._connect()
+        return super().get_connection(url, proxies)
+
     def _connect(self) -> None:
         url = self._engine.url
         try:
@@ -299,21 +309,23 @@ def fingerprint(blob: bytes) -> str:
 
 def probe(conn: Connection, client_class: type, timeout: int) -> Probe:
     """The Engines page's "Test connection": connect, one timed ping, the engine's version."""
+    made = None
     try:
         made = open_client(conn, client_class, timeout)
-    except ConnectionRefused as exc:
-        return Probe(ok=False, error=str(exc))
-    except Exception as exc:
-        return Probe(ok=False, error=f"{conn.url}: {describe(exc) or 'cannot connect'}")
-    try:
         started = time.monotonic()
         made.ping()
         latency = (time.monotonic() - started) * 1000
         version = made.version()
+    except ConnectionRefused as exc:
+        return Probe(ok=False, error=str(exc))
     except Exception as exc:
-        return Probe(ok=False, error=f"{conn.url}: {describe(exc) or 'the engine did not answer'}")
+        silent = "the engine did not answer"
+        if conn.url.startswith("ssh://"):  # sshd answered, and `docker system dial-stdio` behind it did not
+            silent = "the SSH server let us in, but no engine answered behind it (docker system dial-stdio)"
+        return Probe(ok=False, error=f"{conn.url}: {describe(exc) or silent}")
     finally:
-        made.close()
+        if made is not None:
+            made.close()
     return Probe(
         ok=True,
         latency_ms=round(latency, 1),
