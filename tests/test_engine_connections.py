@@ -101,6 +101,7 @@ def test_the_tls_engine_answers_through_open_client_with_its_client_certificate(
         made.close()
 
 
+@pytest.mark.security
 def test_a_wrong_ca_is_refused_saying_the_engines_certificate_is_not_signed_by_it(strangers):
     with pytest.raises(NotTrusted) as refused:
         open_client(tls_connection(tls_ca=strangers["ca.pem"]), _DockerClient, TIMEOUT)
@@ -110,6 +111,7 @@ def test_a_wrong_ca_is_refused_saying_the_engines_certificate_is_not_signed_by_i
     assert lab("LAB_TLS_HOST") in message
 
 
+@pytest.mark.security
 def test_a_client_certificate_the_engine_does_not_trust_is_refused(strangers):
     conn = tls_connection(tls_cert=strangers["cert.pem"], tls_key=strangers["key.pem"])
     with pytest.raises(NotTrusted, match="refused our client certificate") as refused:
@@ -117,6 +119,7 @@ def test_a_client_certificate_the_engine_does_not_trust_is_refused(strangers):
     assert "PRIVATE KEY" not in str(refused.value)
 
 
+@pytest.mark.security
 def test_a_client_key_that_is_not_the_certificates_is_refused_without_showing_it(strangers):
     with pytest.raises(ConnectionRefused, match="does not belong to the client certificate") as refused:
         open_client(tls_connection(tls_key=strangers["key.pem"]), _DockerClient, TIMEOUT)
@@ -128,6 +131,7 @@ def test_an_unreadable_client_key_is_refused_asking_for_it_again():
         open_client(tls_connection(tls_key=None), _DockerClient, TIMEOUT)
 
 
+@pytest.mark.security
 def test_plain_tcp_is_refused_unless_the_engine_is_marked_insecure():
     with pytest.raises(ConnectionRefused, match="plain TCP without TLS"):
         open_client(Connection(name="plain", url=lab("LAB_TLS_HOST")), _DockerClient, TIMEOUT)
@@ -212,6 +216,7 @@ def test_host_key_shows_the_fingerprint_ssh_keygen_shows():
     assert shown.line == pinned_host_key()
 
 
+@pytest.mark.security
 def test_a_changed_host_key_is_refused_naming_both_fingerprints(strangers):
     other = " ".join(strangers["id.pub"].split()[:2])
     with pytest.raises(NotTrusted) as refused:
@@ -225,11 +230,13 @@ def test_a_changed_host_key_is_refused_naming_both_fingerprints(strangers):
     assert keygen.stdout.split()[1] in message
 
 
+@pytest.mark.security
 def test_without_a_pinned_host_key_the_engine_is_refused_before_connecting():
     with pytest.raises(ConnectionRefused, match="no host key pinned: test the connection and accept its fingerprint"):
         open_client(ssh_connection(ssh_host_key=""), _DockerClient, TIMEOUT)
 
 
+@pytest.mark.security
 def test_a_key_the_ssh_server_does_not_know_is_refused_without_showing_it(strangers):
     with pytest.raises(NotTrusted, match="refused the key given for root") as refused:
         open_client(ssh_connection(ssh_key=strangers["id"]), _DockerClient, TIMEOUT)
