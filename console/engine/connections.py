@@ -363,7 +363,7 @@ def describe(exc: BaseException) -> str | None:
     errors = list(_chain(exc))
     text = " ".join(str(e) for e in errors)
     for e in errors:
-        if isinstance(e, NotTrusted | ConnectionRefused):
+        if isinstance(e, ConnectionRefused):
             return str(e)
         if isinstance(e, ssl.SSLCertVerificationError):
             if e.verify_code in (18, 19, 20, 21):  # self-signed, or an issuer not in the CA given
