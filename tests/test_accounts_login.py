@@ -27,7 +27,7 @@ def _attempt(username: str, password: str, address: str):
 
 
 def _signed_in(response) -> bool:
-    return response.status_code == 302 and response["Location"] == reverse("dashboard", args=["local"])
+    return response.status_code == 302 and response["Location"] == reverse("fleet")
 
 
 def _assert_locked_out(response, username: str):

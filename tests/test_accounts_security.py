@@ -83,8 +83,8 @@ def test_two_admins_demoting_each_other_at_once_leave_an_admin(transactional_db,
     # Both requests pass the role check before either changes anything: the race, every time.
     meet, real_has_role, passed = threading.Barrier(2, timeout=30), roles.has_role, threading.local()
 
-    def has_role_then_meet(user, needed):
-        allowed = real_has_role(user, needed)
+    def has_role_then_meet(user, needed, engine_name=None):
+        allowed = real_has_role(user, needed, engine_name)
         if not getattr(passed, "role_check", False):
             passed.role_check = True
             meet.wait()

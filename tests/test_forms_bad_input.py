@@ -209,7 +209,9 @@ def test_the_action_forms(operator_client, fuzz_container, action, value):
     field = {"kill": "signal", "rename": "name"}.get(action, "grace")
     if field == "grace":  # a stop waits its grace time out: keep the wait short
         assume(not (value.strip().isascii() and value.strip().isdigit() and 1 < int(value) <= 600))
-    response = operator_client.post(reverse(f"container_{action}", args=[fuzz_container]), {field: value}, follow=True)
+    response = operator_client.post(
+        reverse(f"container_{action}", args=["local", fuzz_container]), {field: value}, follow=True
+    )
     assert MESSAGE.search(answered(response))
 
 

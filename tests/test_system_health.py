@@ -48,8 +48,8 @@ def test_redis_turns_red_when_it_is_stopped_and_the_pages_still_work(viewer_clie
     assert parts["celery-workers"] == (False, "cannot ask them: Redis, their broker, does not answer")
     assert parts["engine"][0] and parts["database"][0]
     # Without Redis there is no snapshot: pages ask the engine themselves.
-    for name in ("dashboard", "container_list", "image_list", "job_list"):
-        assert viewer_client.get(reverse(name)).status_code == 200, name
+    for name, args in (("fleet", []), ("dashboard", ["local"]), ("container_list", ["local"]), ("job_list", [])):
+        assert viewer_client.get(reverse(name, args=args)).status_code == 200, name
     assert 'id="count-containers"' in viewer_client.get(reverse("dashboard", args=["local"])).content.decode()
 
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import docker
@@ -101,7 +102,9 @@ def connection(name: str | None = None) -> Connection:
         rows = _local.rows = {}
     cached = rows.get(name)
     if cached is not None and time.monotonic() - cached[0] < ROW_CACHE_SECONDS:
-        return cached[1]
+        conn = cached[1]
+        # The environment's engine is wherever DOCKER_HOST points now.
+        return replace(conn, url=settings.DOCKER_HOST) if conn.from_environment else conn
     from console.engines.models import Engine  # the engine package stays importable without the ORM set up
 
     row = Engine.objects.filter(name=name).first()

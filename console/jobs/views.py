@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from console.accounts.roles import OPERATOR, can_see_engine, deny, has_role, visible_engines
+from console.accounts.roles import ADMIN, OPERATOR, can_see_engine, deny, has_role, highest_role, visible_engines
 from console.engine.core import enter
 from console.htmx import htmx_partial
 from console.jobs import kinds
@@ -72,6 +72,8 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @require_POST
 def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+    if highest_role(request.user) not in (OPERATOR, ADMIN):  # an Operator nowhere cancels nothing
+        return deny(request, OPERATOR, "job.cancel", str(job_id))
     job = _job_for(request, job_id)
     if not has_role(request.user, OPERATOR):  # on the job's engine
         return deny(request, OPERATOR, "job.cancel", str(job_id))
