@@ -131,6 +131,47 @@ def admin_client(admin) -> Client:
     return _client_for(admin)
 
 
+def lab_engine_rows() -> dict:
+    """The lab's three engines as the console's Engine rows: local (DOCKER_HOST, from the environment),
+    tls (tcp:// with the lab's client certificates) and ssh (ssh:// with the lab's key, its host key pinned)."""
+    from pathlib import Path
+
+    from console.engines.models import Engine
+
+    certs = Path(os.environ["LAB_TLS_CERTS"])
+    tls, _ = Engine.objects.update_or_create(
+        name="tls",
+        defaults={
+            "url": os.environ["LAB_TLS_HOST"],
+            "description": "second lab engine, TCP with TLS client certificates",
+            "labels": {"env": "staging"},
+            "tls_ca": (certs / "ca.pem").read_text(),
+            "tls_cert": (certs / "cert.pem").read_text(),
+        },
+    )
+    tls.set_secret("tls_key", (certs / "key.pem").read_text())
+    tls.save()
+    host_type, host_key, *_ = Path(os.environ["LAB_SSH_HOST_KEY"]).read_text().split()
+    ssh, _ = Engine.objects.update_or_create(
+        name="ssh",
+        defaults={
+            "url": os.environ["LAB_SSH_HOST"],
+            "description": "third lab engine, through sshd",
+            "labels": {"env": "prod"},
+            "ssh_host_key": f"{host_type} {host_key}",
+        },
+    )
+    ssh.set_secret("ssh_key", Path(os.environ["LAB_SSH_KEY"]).read_text())
+    ssh.save()
+    return {"local": Engine.objects.ensure_environment(), "tls": tls, "ssh": ssh}
+
+
+@pytest.fixture
+def fleet(db):
+    """The lab's three engines, known to the console (see lab_engine_rows)."""
+    return lab_engine_rows()
+
+
 class Worker:
     """A real `celery worker` process on the test database and the lab's Redis."""
 

@@ -19,7 +19,7 @@ import docker.errors
 import requests.exceptions
 from django.conf import settings
 
-from console.engine.connections import Connection, ConnectionRefused, open_client
+from console.engine.connections import Connection, ConnectionRefused, describe, open_client
 
 
 class EngineError(Exception):
@@ -138,7 +138,7 @@ def client(name: str | None = None) -> docker.DockerClient:
     try:
         made = open_client(conn, _DockerClient, settings.DOCKER_TIMEOUT)
     except ConnectionRefused as exc:
-        raise EngineUnreachable(str(exc)) from exc
+        raise EngineUnreachable(f"Cannot reach the Docker engine {conn.name} at {conn.url}: {exc}") from exc
     clients[conn.name] = (conn, made)
     return made
 
@@ -169,7 +169,10 @@ def _explain(exc: Exception) -> EngineError:
     if isinstance(exc, (docker.errors.DockerException, requests.exceptions.RequestException, OSError)):
         where = _current.get() or settings.ENGINE_NAME
         reset_client(where)
-        return EngineUnreachable(f"Cannot reach the Docker engine {where} at {_safe_address(where)}: {_reason(exc)}")
+        reason = _reason(exc)
+        if reason not in ("connection refused", "no such socket"):
+            reason = describe(exc) or reason  # TLS, SSH: say which identity was refused
+        return EngineUnreachable(f"Cannot reach the Docker engine {where} at {_safe_address(where)}: {reason}")
     return EngineError(str(exc))
 
 
