@@ -19,6 +19,7 @@ RESERVED_NAMES = {"new"}
 LABEL_KEY = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._/-]{0,62}\Z")
 HOST_KEY = re.compile(r"\A[a-z0-9@.-]{3,60} [A-Za-z0-9+/]+={0,3}\Z")
 SECRETS = ("tls_key", "ssh_key")
+KEY_STORED = "A key is stored. Leave blank to keep it; paste a new one to replace it."
 
 
 class WriteOnlyTextarea(forms.Textarea):
@@ -154,7 +155,7 @@ class EngineForm(forms.Form):
             self.fields["name"].disabled = True
             for field in SECRETS:
                 if getattr(instance, field):
-                    self.fields[field].help_text = "A key is stored. Leave blank to keep it; paste a new one to replace it."
+                    self.fields[field].help_text = KEY_STORED
         if self.environment:
             for field in ("url", "tls_ca", "tls_cert", "tls_key", "ssh_key", "insecure"):
                 self.fields[field].disabled = True

@@ -93,9 +93,7 @@ def _problems(form: EngineForm, fields=None) -> str:
 @require_http_methods(["GET"])
 @role_required(ADMIN, "engine.list")
 def engine_list(request: HttpRequest) -> HttpResponse:
-    rows = [
-        (row, host_key_fingerprint(row.ssh_host_key) if row.ssh_host_key else "") for row in Engine.objects.all()
-    ]
+    rows = [(row, host_key_fingerprint(row.ssh_host_key) if row.ssh_host_key else "") for row in Engine.objects.all()]
     return render(request, "engines/list.html", {"rows": rows})
 
 
