@@ -23,6 +23,8 @@ from console.jobs.models import Job
 TEST_TIMEOUT = 10  # seconds: a test that waits longer than this tells the Admin enough
 ADDRESS_FIELDS = ("url", "tls_ca", "tls_cert", "insecure", "ssh_host_key")
 # What a test of the form's values may fail on; the other fields matter only when saving.
+# The audit trail masks every param named like a key; these say what happened to one, never its text.
+AUDIT_NAMES = {"tls_key": "tls_private", "ssh_key": "ssh_private", "ssh_host_key": "ssh_host_fingerprint"}
 CONNECTION_FIELDS = ("url", "tls_ca", "tls_cert", "tls_key", "ssh_key", "insecure", "host_key")
 
 
@@ -41,11 +43,11 @@ def _apply(form: EngineForm, row: Engine) -> dict[str, str]:
     row.description, row.labels = data["description"], data["labels"]
     if not row.from_environment:
         scheme = data["url"].partition("://")[0]
+        row.ssh_host_key = form.pinned_key()  # first: it compares the stored address with the new one
         row.url = data["url"]
         row.tls_ca = data["tls_ca"] if scheme == "tcp" else ""
         row.tls_cert = data["tls_cert"] if scheme == "tcp" else ""
         row.insecure = scheme == "tcp" and not form.tls() and data["insecure"]
-        row.ssh_host_key = form.pinned_key()
         for field, wanted in (("tls_key", "tcp"), ("ssh_key", "ssh")):
             if scheme != wanted:
                 setattr(row, field, "")
@@ -57,11 +59,11 @@ def _apply(form: EngineForm, row: Engine) -> dict[str, str]:
         if old == new:
             continue
         if field in SECRETS:
-            changes[field] = "(removed)" if not new else "(replaced)" if old else "(set)"
+            changes[AUDIT_NAMES[field]] = "removed" if not new else "replaced" if old else "set"
         elif field == "ssh_host_key":
-            changes[field] = host_key_fingerprint(new) if new else "(cleared)"
+            changes[AUDIT_NAMES[field]] = host_key_fingerprint(new) if new else "cleared"
         elif field in ("tls_ca", "tls_cert"):
-            changes[field] = "(replaced)" if new else "(removed)"
+            changes[field] = "replaced" if new else "removed"
         else:
             changes[field] = new if isinstance(new, str) else str(new)
     return changes
@@ -190,7 +192,7 @@ def _test(request: HttpRequest, form: EngineForm) -> HttpResponse:
     An ssh:// engine without a pinned host key is first asked for its key, for the Admin to accept."""
     form.is_valid()
     target = (form.instance.name if form.instance else request.POST.get("name", "")[:40]) or "(new engine)"
-    ctx: dict = {"form": form}
+    ctx: dict = {}
     if problems := _problems(form, CONNECTION_FIELDS):
         ctx["error"] = f"Fix the form first: {problems}"
         record(request, "engine.test", target, "failed", engine="", error=ctx["error"])
@@ -209,7 +211,7 @@ def _test(request: HttpRequest, form: EngineForm) -> HttpResponse:
             ctx.update(
                 offered_line=f"{offered.type} {offered.base64}", offered_fingerprint=offered.fingerprint, accepted=False
             )
-            record(request, "engine.test", target, "succeeded", engine="", host_key=offered.fingerprint, **params)
+            record(request, "engine.test", target, "succeeded", engine="", offered=offered.fingerprint, **params)
         return _test_result(request, form, ctx)
     probe = connections.probe(conn, core._DockerClient, min(settings.DOCKER_TIMEOUT, TEST_TIMEOUT))
     ctx["probe"] = probe
