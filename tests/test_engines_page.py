@@ -1,6 +1,7 @@
 """Global Admins add, test, edit and remove engines on the Engines page; every change is recorded."""
 
 import os
+from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
@@ -14,6 +15,7 @@ from console.jobs.models import Job
 CA = "-----BEGIN CERTIFICATE-----\nMIIBcafe\n-----END CERTIFICATE-----"
 CERT = "-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----"
 KEY_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj"
+PIN = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
 KEY = f"-----BEGIN PRIVATE KEY-----\n{KEY_BODY}\n-----END PRIVATE KEY-----"
 
 
@@ -149,7 +151,7 @@ def test_the_name_never_changes_on_an_edit(admin_client, lab_socket):
 
 
 def test_a_new_ssh_host_or_port_clears_the_pinned_host_key(admin_client):
-    pin = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+    pin = PIN
     Engine.objects.create(name="remote", url="ssh://ops@host-a:2222", ssh_host_key=pin)
     assert "SHA256:" in admin_client.get(reverse("engine_list")).content.decode()
     edit = reverse("engine_edit", args=["remote"])
@@ -158,7 +160,8 @@ def test_a_new_ssh_host_or_port_clears_the_pinned_host_key(admin_client):
     admin_client.post(edit, _fields(url="ssh://deploy@host-b:2222"))
     row = Engine.objects.get(name="remote")
     assert row.ssh_host_key == "" and row.revision == 3
-    assert AuditEvent.objects.filter(action="engine.change").order_by("id").last().params["ssh_host_fingerprint"] == "cleared"
+    last_change = AuditEvent.objects.filter(action="engine.change").order_by("id").last()
+    assert last_change.params["ssh_host_fingerprint"] == "cleared"
     # An offered key, accepted, is pinned on saving.
     admin_client.post(edit, _fields(url="ssh://deploy@host-b:2222", host_key=pin, accept_host_key="on"))
     assert Engine.objects.get(name="remote").ssh_host_key == pin
@@ -211,3 +214,25 @@ def test_it_refuses_other_methods(admin_client):
     assert admin_client.get(reverse("engine_test_new")).status_code == 405
     assert admin_client.post(reverse("engine_list")).status_code == 405
     assert admin_client.delete(reverse("engine_remove", args=["local"])).status_code == 405
+
+
+def test_a_first_test_of_an_ssh_engine_offers_its_host_key_to_accept(admin_client, monkeypatch):
+    # The lab has no sshd: the host key the engine's host would present stands in for it.
+    offered = SimpleNamespace(type="ssh-ed25519", base64=PIN.split()[1], fingerprint="SHA256:abcdefFINGERPRINT")
+    asked = []
+    monkeypatch.setattr("console.engines.views.connections.host_key", lambda url, timeout: asked.append(url) or offered)
+    test = reverse("engine_test_new")
+    response = admin_client.post(test, _fields(url="ssh://ops@host-a:2222"), HTTP_HX_REQUEST="true")
+    page = response.content.decode()
+    assert asked == ["ssh://ops@host-a:2222"]
+    assert "SHA256:abcdefFINGERPRINT" in page and f'name="host_key" value="{PIN}"' in page
+    assert 'name="accept_host_key"' in page and "checked" not in page
+    event = AuditEvent.objects.get(action="engine.test")
+    assert event.params == {"offered": "SHA256:abcdefFINGERPRINT", "url": "ssh://ops@host-a:2222"}
+
+    # Saved with the key accepted, the engine pins it; saved without, it pins nothing.
+    values = _fields(name="remote", url="ssh://ops@host-a:2222", host_key=PIN, accept_host_key="on")
+    assert admin_client.post(reverse("engine_add"), values).status_code == 302
+    assert Engine.objects.get(name="remote").ssh_host_key == PIN
+    assert _add(admin_client, name="remote2", url="ssh://ops@host-a:2222", host_key=PIN).status_code == 302
+    assert Engine.objects.get(name="remote2").ssh_host_key == ""
