@@ -17,7 +17,7 @@ urlpatterns = [
     path("engines/", include("console.engines.urls")),
     path("engines/<slug:engine>/", include(engine_patterns)),
     # The addresses of the single-engine console still work: they lead to the default engine.
-    re_path(r"^(?P<rest>(?:images|containers|system)(?:/.*)?)$", to_default_engine, name="to_default_engine"),
+    re_path(r"^(?P<rest>(?:images|containers|system)(?:/.*)?)$", to_default_engine, name="old_address"),
     path("registries/", include("console.images.registry_urls")),
     path("jobs/", include("console.jobs.urls")),
     path("audit/", include("console.audit.urls")),

@@ -1,15 +1,17 @@
 """Every URL the console serves has an entry in this table of the role it needs: no view
-without an entry, no default-allow. Each is checked against a user one role short: on the engine, for
-the pages of an engine (where no role at all makes the engine not exist: 404), else globally."""
+without an entry, no default-allow. Each is checked against a user one role short; on an engine's
+pages a user without any role does not see the engine at all (404, so its name does not leak)."""
 
 import re
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import URLResolver, get_resolver
 
 from console.audit.models import AuditEvent
 from console.engines.models import Engine, EngineRole
+from console.jobs.models import Job
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.hardening
@@ -23,9 +25,14 @@ TABLE = {
     "login": ("GET", PUBLIC),
     "healthz": ("GET", PUBLIC),
     "logout": ("POST", SIGNED_IN),
-    "to_default_engine": ("GET", SIGNED_IN),
     "fleet": ("GET", VIEWER),
+    "old_address": ("GET", VIEWER),
     "engine_list": ("GET", ADMIN),
+    "engine_add": ("POST", ADMIN),
+    "engine_test_new": ("POST", ADMIN),
+    "engine_edit": ("POST", ADMIN),
+    "engine_test": ("POST", ADMIN),
+    "engine_remove": ("POST", ADMIN),
     "dashboard": ("GET", VIEWER),
     "image_list": ("GET", VIEWER),
     "image_pull": ("GET", VIEWER),
@@ -66,6 +73,7 @@ TABLE = {
     "user_list": ("GET", ADMIN),
     "user_create": ("POST", ADMIN),
     "user_role": ("POST", ADMIN),
+    "user_engine_roles": ("POST", ADMIN),
     "user_deactivate": ("POST", ADMIN),
     "user_reactivate": ("POST", ADMIN),
 }
@@ -80,12 +88,21 @@ def console_patterns(resolver=None, prefix=""):
             yield prefix + str(p.pattern), p
 
 
-def sample(route: str) -> str:
+# Routes that are patterns rather than paths, by name: an address they answer.
+SAMPLES = {"old_address": "/containers/"}
+
+
+def sample(route: str, name: str) -> str:
+    if name in SAMPLES:
+        return SAMPLES[name]
     path = re.sub(r"<int:\w+>", "1", route)
     path = re.sub(r"<str:fmt>", "csv", path)
-    path = re.sub(r"<slug:engine>", "local", path)
-    path = path.replace("^(?P<rest>(?:images|containers|system)(?:/.*)?)$", "containers/")
-    return "/" + re.sub(r"<(?:str:)?\w+>", "0123456789ab", path)
+    path = re.sub(r"<slug:engine>", settings.ENGINE_NAME, path)
+    return "/" + re.sub(r"<(?:\w+:)?\w+>", "0123456789ab", path)
+
+
+def engine_scoped(route: str) -> bool:
+    return "<slug:engine>" in route
 
 
 def test_every_url_has_an_entry_and_every_entry_a_url():
@@ -114,20 +131,24 @@ def test_a_user_one_role_short_is_refused_everywhere_and_each_refusal_is_recorde
     for role in (NO_ROLE, VIEWER, OPERATOR):
         on_engine[role] = make_user(f"admin-but-{(role or 'none').lower()}-on-local", ADMIN)
         EngineRole.objects.create(user=on_engine[role], engine=local, role=role or "")
+    # A job's pages find the job first, then check the role on its engine.
+    Job.objects.create(pk=1, kind="pull", engine=settings.ENGINE_NAME, requested_by_name="ada")
     checked = 0
     for route, pattern in console_patterns():
         method, role = TABLE[pattern.name]
         if role in (PUBLIC, SIGNED_IN):
             continue
-        scoped = "<slug:engine>" in route
+        scoped = engine_scoped(route)
         client = Client()
         client.force_login((on_engine if scoped else users)[ONE_SHORT[role]])
         before = AuditEvent.objects.filter(outcome="denied").count()
-        response = getattr(client, method.lower())(sample(route))
+        path = sample(route, pattern.name)
+        response = getattr(client, method.lower())(path)
         if scoped and ONE_SHORT[role] is NO_ROLE:
             # No role on the engine: it does not exist for them, exactly as an unknown engine does.
             assert response.status_code == 404, (pattern.name, response.status_code)
-            assert client.get(sample(route).replace("/local/", "/no-such-engine/")).status_code == 404
+            assert client.get(path.replace(f"/{local.name}/", "/no-such-engine/")).status_code == 404
+            assert AuditEvent.objects.filter(outcome="denied").count() == before, pattern.name
         else:
             assert response.status_code == 403, (pattern.name, response.status_code)
             assert f"This needs the <strong>{role}</strong> role" in response.content.decode(), pattern.name

@@ -7,7 +7,7 @@ from django.test import Client
 
 from console.jobs.models import Job
 from tests.conftest import make_user
-from tests.test_accounts_url_roles import TABLE, console_patterns
+from tests.test_accounts_url_roles import SAMPLES, TABLE, console_patterns
 
 pytestmark = pytest.mark.hardening
 
@@ -44,6 +44,8 @@ def test_no_get_view_changes_the_engine_or_the_database(admin_client, admin, reg
         "user_id": str(admin.pk),
         "fmt": "csv",
         "pk": "1",
+        "engine": "local",
+        "name": "local",
     }
     try:
         before = engine_state(engine), database_state()
@@ -52,12 +54,13 @@ def test_no_get_view_changes_the_engine_or_the_database(admin_client, admin, reg
             method, _ = TABLE[pattern.name]
             if method != "GET" or pattern.name == "login":
                 continue
-            path = "/" + route
+            path = SAMPLES.get(pattern.name, "/" + route)
             for key, value in values.items():
-                path = path.replace(f"<int:{key}>", value).replace(f"<str:{key}>", value)
+                for converter in ("int", "str", "slug"):
+                    path = path.replace(f"<{converter}:{key}>", value)
             query = {"ref": "hello-world:latest"} if pattern.name == "image_remove" else {}
             response = admin_client.get(path, query)
-            assert response.status_code in (200, 204, 302), (path, response.status_code)
+            assert response.status_code in (200, 204, 302, 307), (path, response.status_code)
             called += 1
         assert called >= 15
         assert (engine_state(engine), database_state()) == before

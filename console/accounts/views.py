@@ -7,17 +7,36 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from console.accounts.forms import NewUserForm, RoleForm
-from console.accounts.roles import ADMIN, ROLES, assigned_role, role_required
+from console.accounts.roles import ADMIN, ROLES, assigned_role, forget_roles, role_required
 from console.accounts.sessions import end_sessions
 from console.audit.record import record
+from console.engines.models import Engine, EngineRole
 
 User = get_user_model()
 
 
+# A user's role on one engine, as the Users page offers it: no EngineRole row is the global role.
+DEFAULT, NONE = "default", "none"
+ENGINE_ROLE_CHOICES = [DEFAULT, *ROLES, NONE]
+
+
+def _engine_role_value(stored: str | None) -> str:
+    """An EngineRole's role as the page's choice: no row is "default", "" is "none"."""
+    return DEFAULT if stored is None else stored or NONE
+
+
 def _render_users(request: HttpRequest, form: NewUserForm, status: int = 200) -> HttpResponse:
     users = User.objects.order_by("username").prefetch_related("groups")
-    rows = [(u, assigned_role(u)) for u in users]
-    return render(request, "accounts/users.html", {"rows": rows, "form": form, "roles": ROLES}, status=status)
+    engines = list(Engine.objects.all())
+    overrides: dict[int, dict[str, str]] = {}
+    for user_id, engine_name, role in EngineRole.objects.values_list("user_id", "engine__name", "role"):
+        overrides.setdefault(user_id, {})[engine_name] = role
+    rows = [
+        (u, assigned_role(u), [(e, _engine_role_value(overrides.get(u.pk, {}).get(e.name))) for e in engines])
+        for u in users
+    ]
+    ctx = {"rows": rows, "form": form, "roles": ROLES, "engine_choices": ENGINE_ROLE_CHOICES}
+    return render(request, "accounts/users.html", ctx, status=status)
 
 
 def _refuse(request: HttpRequest, action: str, user, reason: str) -> HttpResponse:
@@ -140,4 +159,47 @@ def user_reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     user.save(update_fields=["is_active"])
     record(request, "user.reactivate", user.username, "succeeded", target_id=str(user.pk))
     messages.success(request, f"Reactivated {user.username}.")
+    return redirect("user_list")
+
+
+@require_POST
+@role_required(ADMIN, "role.change")
+@transaction.atomic
+def user_engine_roles(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Set a user's role on each engine: "default" (their global role), Viewer, Operator, Admin, or "none"
+    (the engine is hidden from them). Only the engines the form sends change; each change is recorded."""
+    _lock_admins()
+    user = get_object_or_404(User, pk=user_id)
+    if user.pk == request.user.pk:
+        return _refuse(request, "role.change", user, "You cannot change your own roles; ask another Admin.")
+    if reason := _why_not(request, user):
+        return _refuse(request, "role.change", user, reason)
+    if user.is_superuser:
+        return _refuse(request, "role.change", user, f"{user.username} is a superuser, an Admin on every engine.")
+    engines = {e.name: e for e in Engine.objects.all()}
+    wanted = {name: request.POST[f"role-{name}"] for name in engines if f"role-{name}" in request.POST}
+    if bad := sorted(name for name, value in wanted.items() if value not in ENGINE_ROLE_CHOICES):
+        return _refuse(
+            request, "role.change", user, f"Choose default, Viewer, Operator, Admin or none on {', '.join(bad)}."
+        )
+    current = dict(EngineRole.objects.filter(user=user).values_list("engine__name", "role"))
+    changed = []
+    for name, new in wanted.items():
+        old = _engine_role_value(current.get(name))
+        if old == new:
+            continue
+        if new == DEFAULT:
+            EngineRole.objects.filter(user=user, engine=engines[name]).delete()
+        else:
+            EngineRole.objects.update_or_create(
+                user=user, engine=engines[name], defaults={"role": "" if new == NONE else new}
+            )
+        target_id = str(user.pk)
+        record(request, "role.change", user.username, "succeeded", target_id=target_id, engine=name, role=new, was=old)
+        changed.append(f"{new} on {name} (was {old})")
+    forget_roles(user)
+    if changed:
+        messages.success(request, f"{user.username} is now {'; '.join(changed)}.")
+    else:
+        messages.info(request, f"Nothing changed for {user.username}.")
     return redirect("user_list")
