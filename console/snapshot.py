@@ -118,17 +118,36 @@ def generation(kind: str) -> int:
     return int(connection().get(key("kind", kind, "generation")) or 0)
 
 
-def store(kind: str, data: Any, generation: int) -> int:
-    """Keep `data` as the kind's content, listed while its generation was `generation`; its version."""
+def store(kind: str, data: Any, generation: int, started: float | None = None) -> int:
+    """Keep `data` as the kind's content, listed from `started` (a time) while its generation was
+    `generation`; its version. A listing that started before the one kept never replaces it: two listings
+    that overlapped (a lock that timed out, a slow engine) leave the newer view, whichever ends last."""
+    started = time.time() if started is None else started
     payload = json.dumps(data, sort_keys=True, default=str)
     digest = hashlib.sha256(payload.encode()).hexdigest()
-    r = connection()
-    entry = r.hmget(key("kind", kind), ["digest", "version"])
-    fields: dict[str, Any] = {"stored": time.time(), "host": engine.address(), "generation": generation}
-    if entry[0] != digest or entry[1] is None:
-        fields |= {"digest": digest, "data": payload, "version": r.incr(key("counter"))}
-    r.hset(key("kind", kind), mapping=fields)
-    return int(fields.get("version") or entry[1])
+    entry_key = key("kind", kind)
+    with connection().pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(entry_key)
+                kept_digest, kept_version, kept_started = pipe.hmget(entry_key, ["digest", "version", "started"])
+                if kept_version is not None and kept_started is not None and float(kept_started) > started:
+                    pipe.unwatch()
+                    return int(kept_version)  # a newer listing is kept
+                fields: dict[str, Any] = {
+                    "stored": time.time(),
+                    "started": started,
+                    "host": engine.address(),
+                    "generation": generation,
+                }
+                if kept_digest != digest or kept_version is None:
+                    fields |= {"digest": digest, "data": payload, "version": pipe.incr(key("counter"))}
+                pipe.multi()
+                pipe.hset(entry_key, mapping=fields)
+                pipe.execute()
+                return int(fields.get("version") or kept_version)
+            except redis.WatchError:
+                continue  # another listing was stored meanwhile: look again
 
 
 def _load(r: redis.Redis, kind: str, with_data: bool) -> tuple[int, Any, bool] | None:
@@ -175,9 +194,9 @@ def _listing_lock(r: redis.Redis):
 
 
 def _list(kind: str) -> tuple[int, Any]:
-    seen = generation(kind)
+    seen, started = generation(kind), time.time()
     data = fetch(kind)
-    return store(kind, data, seen), data
+    return store(kind, data, seen, started), data
 
 
 def refresh(*kinds: str) -> dict[str, Any]:
@@ -225,8 +244,17 @@ def version(*kinds: str) -> int:
 
 
 def containers(all: bool = False) -> list[engine.ContainerRow]:
-    """What `engine.list_containers(all)` answers, from the snapshot."""
-    return engine.container_rows(read("containers")[1], all=all)
+    """What `engine.list_containers(all)` answers, from the snapshot (statuses said as of now)."""
+    version, raw = read("containers")
+    return engine.container_rows(raw, all=all, listed_at=_listed_at("containers") if version else None)
+
+
+def _listed_at(kind: str) -> float | None:
+    try:
+        stored = connection().hget(key("kind", kind), "stored")
+    except redis.RedisError:
+        return None
+    return float(stored) if stored else None
 
 
 def images() -> list[engine.ImageRow]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import shlex
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -44,7 +46,66 @@ def format_ports(ports: list[dict[str, Any]]) -> str:
     return ", ".join(dict.fromkeys(parts))
 
 
-def _container_row(raw: dict[str, Any]) -> ContainerRow:
+# The engine's status texts ("Up 5 seconds", "Exited (0) About a minute ago") hold a duration as of the
+# listing; a page rendered later says it as of now.
+_STATUS = re.compile(r"^(Up |(?:Exited|Restarting) \(-?\d+\) )(.+?)( ago)?((?: \(.*\))?)$")
+_UNIT_SECONDS = {
+    "second": 1,
+    "minute": 60,
+    "hour": 3600,
+    "day": 86400,
+    "week": 604800,
+    "month": 2592000,
+    "year": 31536000,
+}
+
+
+def _seconds(duration: str) -> int | None:
+    """Go's units.HumanDuration read back: "Less than a second", "About a minute", "3 hours", …"""
+    words = duration.lower().split()
+    if words == ["less", "than", "a", "second"]:
+        return 0
+    if len(words) == 3 and words[0] == "about":
+        return _UNIT_SECONDS.get(words[2].rstrip("s"))
+    if len(words) == 2 and words[0].isdigit() and words[1].rstrip("s") in _UNIT_SECONDS:
+        return int(words[0]) * _UNIT_SECONDS[words[1].rstrip("s")]
+    return None
+
+
+def human_duration(seconds: float) -> str:
+    """As Docker says a duration (go-units HumanDuration), in lower case for use mid-sentence."""
+    s = int(seconds)
+    if s < 1:
+        return "less than a second"
+    if s < 60:
+        return "1 second" if s == 1 else f"{s} seconds"
+    minutes = s // 60
+    if minutes < 60:
+        return "about a minute" if minutes == 1 else f"{minutes} minutes"
+    hours = round(s / 3600)
+    if hours == 1:
+        return "about an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 14:
+        return f"{hours // 24} days"
+    if hours < 24 * 60:
+        return f"{hours // (24 * 7)} weeks"
+    if hours < 24 * 730:
+        return f"{hours // (24 * 30)} months"
+    return f"{s // 31536000} years"
+
+
+def status_now(status: str, elapsed: float) -> str:
+    """A status text listed `elapsed` seconds ago, as it reads now ("Up 5 seconds" then, "Up 15 seconds" now)."""
+    match = _STATUS.match(status)
+    if not match or (seconds := _seconds(match.group(2))) is None:
+        return status
+    head, _, ago, tail = match.groups()
+    return f"{head}{human_duration(seconds + max(0.0, elapsed))}{ago or ''}{tail}"
+
+
+def _container_row(raw: dict[str, Any], elapsed: float = 0.0) -> ContainerRow:
     command = raw.get("Command") or ""
     return ContainerRow(
         id=raw["Id"],
@@ -53,15 +114,17 @@ def _container_row(raw: dict[str, Any]) -> ContainerRow:
         command=command,
         created=parse_time(raw.get("Created")),
         state=raw.get("State", ""),
-        status=raw.get("Status", ""),
+        status=status_now(raw.get("Status", ""), elapsed),
         ports=format_ports(raw.get("Ports") or []),
         labels=raw.get("Labels") or {},
     )
 
 
-def container_rows(raw: list[dict[str, Any]], all: bool = False) -> list[ContainerRow]:
-    """Rows from the engine's `GET /containers/json?all=1` answer; without `all`, running ones only."""
-    return [_container_row(c) for c in raw if all or c.get("State") in RUNNING_STATES]
+def container_rows(raw: list[dict[str, Any]], all: bool = False, listed_at: float | None = None) -> list[ContainerRow]:
+    """Rows from the engine's `GET /containers/json?all=1` answer (listed at `listed_at`, a time: statuses
+    are said as of now); without `all`, running ones only."""
+    elapsed = 0.0 if listed_at is None else time.time() - listed_at
+    return [_container_row(c, elapsed) for c in raw if all or c.get("State") in RUNNING_STATES]
 
 
 def list_containers(all: bool = False) -> list[ContainerRow]:

@@ -35,6 +35,18 @@ LISTED = ("containers", "images", "info", "version", "events")
 # What an event of each type may have changed.
 TOUCHES = {"container": ("containers", "info"), "image": ("images", "info"), "volume": ("info",)}
 BEAT_SECONDS = 5
+# The engine logs a container's "die" before it has cleaned up (volumes, network) and written the state
+# its list reads, so a listing made on the event can still say "running". What each event promises about
+# the container's listed state; a listing that breaks a promise is made again until it keeps it.
+PROMISES = {
+    "die": lambda row: row is None or row.get("State") != "running",
+    "destroy": lambda row: row is None,
+    "start": lambda row: row is None or row.get("State") != "created",
+    "pause": lambda row: row is None or row.get("State") == "paused",
+    "unpause": lambda row: row is None or row.get("State") != "paused",
+}
+PROMISE_SECONDS = 60  # how long the watcher re-lists for an event's promise before it trusts the listing
+RECHECK_SECONDS = 0.5
 
 
 @dataclass(order=True)
@@ -72,6 +84,8 @@ class Watcher:
         self.reap_timer = Every(max(1, settings.JOB_LOST_AFTER_SECONDS // 4))
         self.disk_timer = Every(30)
         self.beat_timer = Every(BEAT_SECONDS)
+        self.promises: dict[str, tuple[str, float]] = {}  # container id: (last event's action, give up at)
+        self.recheck_at: float | None = None
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -156,6 +170,8 @@ class Watcher:
                 return
             if self.relist_timer.due():
                 self.relist(LISTED)
+            elif self.recheck_at is not None and time.monotonic() >= self.recheck_at:
+                self.relist(("containers", "info"))
 
     def drain(self) -> tuple[list[dict[str, Any]], str | None]:
         """What arrived within a second: its events, and why the stream ended (if it did)."""
@@ -196,6 +212,10 @@ class Watcher:
                 self.seen.append(raw)
         snapshot.append_events(batch)
         snapshot.connection().set(snapshot.key("stream", "since"), engine.event_since(batch[-1]))
+        give_up = time.monotonic() + PROMISE_SECONDS
+        for raw in batch:
+            if raw.get("Type") == "container" and raw.get("Action") in PROMISES:
+                self.promises[(raw.get("Actor") or {}).get("ID", "")] = (raw["Action"], give_up)
         touched = {kind for raw in batch for kind in TOUCHES.get(raw.get("Type", ""), ())}
         if touched:
             self.relist(sorted(touched))
@@ -203,9 +223,22 @@ class Watcher:
     def relist(self, kinds) -> None:
         lists = snapshot.refresh(*kinds)
         self.images = lists.get("images", self.images)
+        if "containers" in lists:
+            self.keep_promises(lists["containers"])
         if set(kinds) == set(LISTED):
             self.relist_timer.last = time.monotonic()  # a full listing: the timer starts again
             self.status["listed"] = time.time()
+
+    def keep_promises(self, containers: list[dict[str, Any]]) -> None:
+        """Drop the promises this listing keeps; while one is broken, list again shortly."""
+        rows = {row.get("Id"): row for row in containers}
+        now = time.monotonic()
+        self.promises = {
+            cid: (action, give_up)
+            for cid, (action, give_up) in self.promises.items()
+            if now < give_up and not PROMISES[action](rows.get(cid))
+        }
+        self.recheck_at = now + RECHECK_SECONDS if self.promises else None
 
     def judge(self) -> None:
         """Decide the events whose grace has passed: the console's own, or outside changes."""
