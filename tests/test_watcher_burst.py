@@ -69,8 +69,7 @@ def test_a_burst_of_creates_and_quick_exits_leaves_no_stale_state(start_watcher,
 
         def engine_states():
             return {
-                c["Names"][0].lstrip("/"): c["State"]
-                for c in client.api.containers(all=True, filters={"name": prefix})
+                c["Names"][0].lstrip("/"): c["State"] for c in client.api.containers(all=True, filters={"name": prefix})
             }
 
         # The quick ones have all exited by now on the engine (they only cat a file).
