@@ -219,6 +219,20 @@ def errors() -> Iterator[None]:
         raise _explain(exc) from exc
 
 
+def close_stream(stream) -> None:
+    """End a streamed answer (events, attach, exec) from any thread, on every transport. docker-py's
+    CancellableStream refuses to close over SSH; there the paramiko channel under it is closed instead,
+    which wakes its reader."""
+    try:
+        stream.close()
+    except docker.errors.DockerException:
+        channel = getattr(stream._response.raw._fp.fp, "channel", None)
+        if channel is None:
+            raise
+        channel.close()
+        stream._response.close()
+
+
 # --- plain values -----------------------------------------------------------
 
 
