@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -229,7 +229,8 @@ def close_stream(stream) -> None:
         channel = getattr(stream._response.raw._fp.fp, "channel", None)
         if channel is None:
             raise
-        channel.close()
+        with suppress(EOFError, OSError):  # its transport already gone: the channel is marked closed all the same
+            channel.close()
         stream._response.close()
 
 
