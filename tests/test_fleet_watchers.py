@@ -77,12 +77,22 @@ def test_an_added_engine_is_watched_within_seconds_and_a_removed_one_is_dropped(
         assert snapshot.peek("info") is not None
         assert snapshot.peek("containers") is not None
 
-    # Removed: its watcher stops and takes its heartbeat with it; the others go on beating.
-    Engine.objects.filter(name="tls").delete()
+    # Removed: their watchers stop and take their heartbeats with them (well before these would expire);
+    # the others go on beating.
+    Engine.objects.filter(name__in=("tls", "ssh")).delete()
     r = snapshot.connection()
-    wait_until(lambda: r.get(heartbeat_key("tls")) is None, timeout=30, message="the tls watcher's heartbeat to go")
+    try:
+        wait_until(
+            lambda: r.get(heartbeat_key("tls")) is None and r.get(heartbeat_key("ssh")) is None,
+            timeout=snapshot.WATCHER_TTL / 2,
+            message="the tls and ssh watchers' heartbeats to go",
+        )
+    except AssertionError as exc:
+        left = {name: r.get(heartbeat_key(name)) for name in ("tls", "ssh")}
+        raise AssertionError(f"{exc}; left: {left}; the watcher said:\n{watch.output()}") from None
     assert "Stopped watching the engine tls." in watch.output()
-    before = {name: status_of(name)["at"] for name in ("local", "ssh", "again")}
+    assert "Stopped watching the engine ssh." in watch.output()
+    before = {name: status_of(name)["at"] for name in ("local", "again")}
     wait_until(
         lambda: all((status_of(name) or {}).get("at", 0) > before[name] for name in before),
         timeout=30,
