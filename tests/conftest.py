@@ -57,7 +57,7 @@ def pytest_collection_modifyitems(items):
         fixtures = set(getattr(item, "fixturenames", ()))
         if {"browser_page", "chromium"} & fixtures:
             item.add_marker(pytest.mark.browser)
-        if {"worker", "start_watcher"} & fixtures or item.get_closest_marker("worker"):
+        if {"worker", "fleet_workers", "start_watcher"} & fixtures or item.get_closest_marker("worker"):
             item.add_marker(pytest.mark.slow)
 
 
@@ -230,6 +230,58 @@ def worker(transactional_db, _purge_queue, django_db_blocker):
     yield worker
     worker.kill(signal.SIGTERM)
     worker.log.close()
+
+
+class FleetWorkers:
+    """`manage.py workers` as a real process on the test database: a Celery worker per Engine row."""
+
+    def __init__(self):
+        env = {**os.environ, "DATABASE_URL": database_url(), "JOB_HEARTBEAT_SECONDS": "1"}
+        self.log = log_file("workers")
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "workers"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+    def wait_ready(self, *engines: str) -> None:
+        """Until the worker of each engine named says it is ready (Celery names them `<engine>@host`)."""
+
+        def ready():
+            assert self.proc.poll() is None, "manage.py workers stopped:\n" + self.output()
+            text = self.output()
+            return all(re.search(rf"\b{re.escape(name)}@\S+ ready\.", text) for name in engines)
+
+        try:
+            wait_until(ready, timeout=90, message=f"the workers of {', '.join(engines)}")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; they said:\n{self.output()}") from None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)  # the command stops its workers (a warm shutdown)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=30)
+        self.log.close()
+
+
+@pytest.fixture
+def fleet_workers(transactional_db, _purge_queue, fleet):
+    """`manage.py workers` serving every engine of the lab (local, tls, ssh), each on its own queue."""
+    workers = FleetWorkers()
+    workers.wait_ready(*fleet)
+    yield workers
+    workers.stop()
 
 
 class InProcessJobs:

@@ -9,7 +9,7 @@ import uuid
 from contextlib import suppress
 from typing import Any
 
-from console.engine.core import EngineError, NotFound, call
+from console.engine.core import EngineError, NotFound, call, close_stream
 
 LINE_LIMIT = 65536  # a line longer than this is passed on in pieces
 
@@ -127,7 +127,7 @@ class OutputPump:
         return found
 
     def close(self) -> None:
-        self._stream.close()
+        close_stream(self._stream)
 
 
 class Attachment:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -217,6 +217,21 @@ def errors() -> Iterator[None]:
         raise
     except Exception as exc:
         raise _explain(exc) from exc
+
+
+def close_stream(stream) -> None:
+    """End a streamed answer (events, attach, exec) from any thread, on every transport. docker-py's
+    CancellableStream refuses to close over SSH; there the paramiko channel under it is closed instead,
+    which wakes its reader."""
+    try:
+        stream.close()
+    except docker.errors.DockerException:
+        channel = getattr(stream._response.raw._fp.fp, "channel", None)
+        if channel is None:
+            raise
+        with suppress(EOFError, OSError):  # its transport already gone: the channel is marked closed all the same
+            channel.close()
+        stream._response.close()
 
 
 # --- plain values -----------------------------------------------------------

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from console.engine.core import call, errors
+from console.engine.core import call, close_stream, errors
 
 
 @dataclass(frozen=True)
@@ -67,4 +67,4 @@ class EventStream:
             yield from self._stream
 
     def close(self) -> None:
-        self._stream.close()
+        close_stream(self._stream)

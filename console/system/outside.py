@@ -24,7 +24,7 @@ from django.db.models import Q
 from console import snapshot
 from console.audit.models import AuditEvent
 from console.audit.record import OUTSIDE, record
-from console.engine import EventRow, event_row
+from console.engine import EventRow, current, event_row
 from console.jobs.models import Job
 
 # The actions that change something; attach, die, exec_create, health_status, … only follow from them.
@@ -146,8 +146,9 @@ def caused_by_console(raw: dict[str, Any], own: set[str], related: set[str]) -> 
     in flight then name where it came from? An event about no object (a prune) is the console's when it did
     the same."""
     row = event_row(raw)
+    # Only what the console did on this watcher's engine: a namesake on another engine caused nothing here.
     recent = (
-        AuditEvent.objects.filter(created__gte=row.time - CONSOLE_WINDOW)
+        AuditEvent.objects.filter(engine=current(), created__gte=row.time - CONSOLE_WINDOW)
         .exclude(actor_name=OUTSIDE)
         .exclude(outcome=AuditEvent.Outcome.DENIED)
         .values_list("action", "target", "target_id", "params")
@@ -160,7 +161,7 @@ def caused_by_console(raw: dict[str, Any], own: set[str], related: set[str]) -> 
         ):
             return True
     slack = timedelta(seconds=5)
-    in_flight = Job.objects.filter(started__lte=row.time + slack).filter(
+    in_flight = Job.objects.filter(engine=current(), started__lte=row.time + slack).filter(
         Q(finished=None) | Q(finished__gte=row.time - slack)
     )
     return any(
