@@ -18,7 +18,9 @@ from console.engines.models import Engine
 from console.jobs.models import Job
 from tests.conftest import wait_until
 from tests.lab import docker_at, engine_start, engine_stop
-from tests.test_fleet_watchers import following, watch  # noqa: F401 (the fixture)
+from tests.watcher_process import following
+
+pytest_plugins = ["tests.watcher_process"]
 
 
 def page(client, url: str, **query) -> str:

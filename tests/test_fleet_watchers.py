@@ -15,46 +15,10 @@ from console.engines.models import Engine
 from console.jobs.models import Job
 from tests.conftest import wait_until
 from tests.lab import docker_at
-from tests.watcher_process import WatcherProcess
+from tests.watcher_process import following, status_of
 
+pytest_plugins = ["tests.watcher_process"]
 pytestmark = pytest.mark.slow
-
-
-def clear_fleet_snapshot() -> None:
-    r = snapshot.connection()
-    for key in r.scan_iter("console:*"):
-        r.delete(key)
-
-
-@pytest.fixture
-def watch(transactional_db, fleet):
-    """`manage.py watch` (a real process on the test database) over the lab's three engines; a clean snapshot."""
-    clear_fleet_snapshot()
-    watcher = WatcherProcess()
-    yield watcher
-    watcher.stop()
-    clear_fleet_snapshot()
-
-
-def status_of(name: str) -> dict | None:
-    with engine.using(name):
-        return snapshot.watcher()
-
-
-def following(watcher: WatcherProcess, *names: str, timeout: float = 60) -> dict:
-    def all_connected():
-        assert watcher.proc.poll() is None, "the watcher stopped:\n" + watcher.output()
-        found = {name: status_of(name) for name in names}
-        return (
-            found
-            if all(s and s.get("connected") and s.get("pid") == watcher.proc.pid for s in found.values())
-            else None
-        )
-
-    try:
-        return wait_until(all_connected, timeout=timeout, message=f"watchers of {', '.join(names)} to follow")
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}; the watcher said:\n{watcher.output()}") from None
 
 
 def heartbeat_key(name: str) -> str:

@@ -79,3 +79,47 @@ def start_watcher(transactional_db, clean_snapshot):
     yield start
     for watcher in started:
         watcher.stop()
+
+
+# --- the fleet: one `manage.py watch` over the lab's three engines ---------------------------------
+
+
+def clear_fleet_snapshot() -> None:
+    from console import snapshot
+
+    r = snapshot.connection()
+    for key in r.scan_iter("console:*"):
+        r.delete(key)
+
+
+@pytest.fixture
+def watch(transactional_db, fleet):
+    """`manage.py watch` (a real process on the test database) over the lab's three engines; a clean snapshot."""
+    clear_fleet_snapshot()
+    watcher = WatcherProcess()
+    yield watcher
+    watcher.stop()
+    clear_fleet_snapshot()
+
+
+def status_of(name: str) -> dict | None:
+    from console import engine, snapshot
+
+    with engine.using(name):
+        return snapshot.watcher()
+
+
+def following(watcher: WatcherProcess, *names: str, timeout: float = 60) -> dict:
+    def all_connected():
+        assert watcher.proc.poll() is None, "the watcher stopped:\n" + watcher.output()
+        found = {name: status_of(name) for name in names}
+        return (
+            found
+            if all(s and s.get("connected") and s.get("pid") == watcher.proc.pid for s in found.values())
+            else None
+        )
+
+    try:
+        return wait_until(all_connected, timeout=timeout, message=f"watchers of {', '.join(names)} to follow")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the watcher said:\n{watcher.output()}") from None

@@ -382,6 +382,8 @@ def describe(exc: BaseException) -> str | None:
             return f"SSH: {e}"
         if isinstance(e, ConnectionRefusedError):
             return "connection refused (nothing listens there, or the engine is stopped)."
+        if isinstance(e, ConnectionResetError | ConnectionAbortedError | BrokenPipeError):
+            return "the connection was cut (the engine is stopping or restarting)."
         if isinstance(e, socket.timeout | TimeoutError):
             return "no answer in time."
         if isinstance(e, socket.gaierror):
