@@ -1,0 +1,26 @@
+"""What a new user tripped on in the image pages (issue #20): a remove preview and result that say what the
+engine does, a missing image not blamed on the network, forms hidden from those who cannot use them, and a
+plain rule for names in capitals."""
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from tests.conftest import sign_in
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_says_names_are_lower_case_in_plain_words(browser_page, operator):
+    page = browser_page
+    sign_in(page, "otto")
+    page.goto("/engines/local/images/pull/")
+    page.fill("input[name=reference]", "library/Upper")
+    page.click("button.primary")
+    rule = "Image names are lower case: write library/upper, not library/Upper."
+    expect(page.get_by_role("alert")).to_have_text(rule)
+
+
+def test_the_rule_keeps_the_tag_and_registry_as_typed(operator_client):
+    response = operator_client.post(reverse("image_pull_start", args=["local"]), {"reference": "Team/App:RC1"})
+    assert response.status_code == 400
+    assert "Image names are lower case: write team/app:RC1, not Team/App:RC1." in response.content.decode()
