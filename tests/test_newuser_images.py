@@ -7,6 +7,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.conftest import sign_in
+from tests.images_registries import import_image
 
 
 @pytest.mark.django_db(transaction=True)
@@ -24,3 +25,26 @@ def test_the_rule_keeps_the_tag_and_registry_as_typed(operator_client):
     response = operator_client.post(reverse("image_pull_start", args=["local"]), {"reference": "Team/App:RC1"})
     assert response.status_code == 400
     assert "Image names are lower case: write team/app:RC1, not Team/App:RC1." in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_viewer_sees_no_forms_they_cannot_use(browser_page, viewer):
+    image = import_image("console-tests/viewer-sees", "1")
+    page = browser_page
+    sign_in(page, "vera")
+    page.goto("/engines/local/images/pull/")
+    expect(page.locator("#pull-not-allowed")).to_contain_text("needs the Operator role on local")
+    expect(page.locator("input[name=reference]")).to_have_count(0)
+    expect(page.get_by_role("button", name="Pull")).to_have_count(0)
+    expect(page.locator("#registry-config")).to_be_visible()  # where pulls go is still shown
+
+    page.goto("/engines/local/images/")
+    expect(page.locator("#image-table")).to_contain_text("console-tests/viewer-sees")
+    expect(page.get_by_role("button", name="Prune dangling images")).to_have_count(0)
+    expect(page.get_by_role("link", name="Pull an image")).to_have_count(0)
+    expect(page.get_by_role("link", name="remove")).to_have_count(0)
+
+    page.goto(f"/engines/local/images/{image}/")
+    expect(page.locator("#image-tags")).to_contain_text("console-tests/viewer-sees:1")
+    expect(page.locator("form[action*='/tag/']")).to_have_count(0)
+    expect(page.get_by_role("link", name="Remove image…")).to_have_count(0)
