@@ -48,3 +48,19 @@ def test_a_viewer_sees_no_forms_they_cannot_use(browser_page, viewer):
     expect(page.locator("#image-tags")).to_contain_text("console-tests/viewer-sees:1")
     expect(page.locator("form[action*='/tag/']")).to_have_count(0)
     expect(page.get_by_role("link", name="Remove image…")).to_have_count(0)
+
+
+def test_a_missing_image_says_the_mirror_has_none_and_the_fallback_failed(job_runner, browser_page, operator, registry):
+    page = browser_page
+    sign_in(page, "otto")
+    page.goto("/engines/local/images/pull/")
+    page.fill("input[name=reference]", "nosuchimage:1")
+    page.click("button.primary")
+    page.wait_for_url("**/jobs/*/")
+    expect(page.locator("#job-state")).to_have_text("failed", timeout=30_000)
+    error = page.locator("#job-error")
+    expect(error).to_contain_text(f"nosuchimage:1 was not found on the mirror {registry}")
+    expect(error).to_contain_text("the fallback to docker.io failed: docker.io could not be reached from the engine")
+    expect(error).not_to_contain_text("The registry docker.io could not be reached")
+    expect(page.locator("#pull-progress")).to_have_count(0)  # no "Downloaded 0B" over an empty bar
+    expect(page.locator("#job-live")).not_to_contain_text("Downloaded 0B")
