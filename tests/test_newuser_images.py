@@ -64,3 +64,65 @@ def test_a_missing_image_says_the_mirror_has_none_and_the_fallback_failed(job_ru
     expect(error).not_to_contain_text("The registry docker.io could not be reached")
     expect(page.locator("#pull-progress")).to_have_count(0)  # no "Downloaded 0B" over an empty bar
     expect(page.locator("#job-live")).not_to_contain_text("Downloaded 0B")
+
+
+def _kept_running_image(lab) -> tuple[str, str, str]:
+    """An image with one tag of its own (a commit of httpd) and a running container made from that tag."""
+    lab.pull("httpd", "2.4")
+    source = lab.client.containers.create("httpd:2.4", name=lab.name("source"))
+    reference = f"console-tests/kept{source.id[:8]}:1"
+    image = source.commit(*reference.split(":")).id
+    keeper = lab.client.containers.run(reference, name=lab.name("keeper"), detach=True)
+    keeper.reload()
+    assert keeper.status == "running"
+    return reference, image, keeper.name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_removing_the_tag_of_a_running_containers_image_says_only_the_name_goes(browser_page, operator, lab):
+    reference, image, keeper = _kept_running_image(lab)
+    short = image.removeprefix("sha256:")[:12]
+    page = browser_page
+    sign_in(page, "otto")
+    page.goto(f"/engines/local/images/remove/?ref={short}")  # by id: refused while the container runs
+    expect(page.locator("#remove-refused")).to_contain_text("The engine refuses, forced or not")
+    expect(page.get_by_role("button", name="Remove (force)")).to_have_count(0)
+
+    page.goto(f"/engines/local/images/remove/?ref={reference}")
+    outcome = page.locator("#remove-outcome")
+    expect(outcome).to_contain_text("Only the name is removed")
+    expect(outcome).to_contain_text("stays as <none> until the container is removed")
+    expect(page.locator("#remove-preview")).not_to_contain_text("The image is deleted")
+    expect(page.locator("#remove-blockers")).to_contain_text(f"{keeper} (running)")
+
+    page.get_by_role("button", name="Remove (force)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Untagged {reference}")
+    expect(page.locator("#result-summary")).to_have_text(
+        f"The engine removed only the name: image {short} stays as <none> while container {keeper} uses it."
+    )
+    expect(page.locator("#result-lines")).to_contain_text(f"Untagged: {reference}")
+    expect(page.locator("#result-lines")).not_to_contain_text("Deleted:")
+    assert lab.client.api.inspect_image(image)["RepoTags"] == []  # the engine kept it, as <none>
+
+    # docker ps shows the image's short id once its name is gone, not sha256:<64 hex>
+    page.goto(f"/engines/local/containers/?q={keeper}")
+    row = page.locator("tr", has_text=keeper)
+    expect(row).to_contain_text(short)
+    expect(row).not_to_contain_text("sha256:")
+
+
+def test_forcing_off_a_stopped_containers_image_deletes_it_and_says_so(operator_client, lab):
+    image = import_image("console-tests/stopped-user", "1")
+    name = lab.name("stopped-user")
+    lab.client.api.create_container("console-tests/stopped-user:1", command=["/nothing"], name=name)
+    url = reverse("image_remove", args=["local"])
+    preview = operator_client.get(url, {"ref": "console-tests/stopped-user:1"}).content.decode()
+    assert "The image is deleted" in preview and "although a stopped container uses it" in preview
+    result = operator_client.post(
+        reverse("image_remove_confirm", args=["local"]), {"ref": "console-tests/stopped-user:1", "force": "1"}
+    ).content.decode()
+    assert "<h1>Removed console-tests/stopped-user:1</h1>" in result
+    assert f"The engine deleted image {image[7:19]}." in result and f"Deleted: {image}" in result
+    listing = operator_client.get(reverse("container_list", args=["local"]), {"all": "1", "q": name})
+    assert [row.image for row in listing.context["window"].rows] == [image[7:19]]
+    assert "sha256:" not in listing.content.decode().split("<tbody")[1]

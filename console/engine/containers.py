@@ -44,12 +44,20 @@ def format_ports(ports: list[dict[str, Any]]) -> str:
     return ", ".join(dict.fromkeys(parts))
 
 
+def short_image(image: str) -> str:
+    """The IMAGE column as `docker ps` shows it: an id (the image lost its name) in 12 characters, a name
+    without its digest."""
+    if image.startswith("sha256:"):
+        return image.removeprefix("sha256:")[:12]
+    return image.partition("@")[0]
+
+
 def _container_row(raw: dict[str, Any]) -> ContainerRow:
     command = raw.get("Command") or ""
     return ContainerRow(
         id=raw["Id"],
         names=",".join(n.lstrip("/") for n in raw.get("Names") or []),
-        image=raw.get("Image", ""),
+        image=short_image(raw.get("Image", "")),
         command=command,
         created=parse_time(raw.get("Created")),
         state=raw.get("State", ""),
