@@ -59,7 +59,7 @@ def test_a_pull_shows_live_layer_bars_and_can_be_cancelled(job_runner, browser_p
     page.goto("/engines/local/images/pull/")
     page.fill("input[name=reference]", "Not/Valid")
     page.click("button.primary")
-    expect(page.get_by_role("alert")).to_contain_text("must be lowercase")
+    expect(page.get_by_role("alert")).to_contain_text("Image names are lower case: write not/valid, not Not/Valid.")
     assert errors == [f"400 {page.base}/engines/local/images/pull/start/"]  # the refused form, and nothing else
     errors.clear()
 

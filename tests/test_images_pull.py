@@ -105,7 +105,7 @@ def test_a_bad_reference_is_refused_on_the_form_and_nothing_is_queued(operator_c
     response = operator_client.post(reverse("image_pull_start", args=["local"]), {"reference": "Httpd:2.4"})
     assert response.status_code == 400
     page = response.content.decode()
-    assert "repository names must be lowercase" in page and 'value="Httpd:2.4"' in page
+    assert "Image names are lower case: write httpd:2.4, not Httpd:2.4." in page and 'value="Httpd:2.4"' in page
     response = operator_client.post(reverse("image_pull_start", args=["local"]), {"reference": "httpd@sha256:abc"})
     assert "64 lowercase hexadecimal digits" in response.content.decode()
     assert not Job.objects.exists()

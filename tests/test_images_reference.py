@@ -42,8 +42,8 @@ def test_it_says_when_the_default_tag_is_used():
     ("text", "says"),
     [
         ("", "Enter an image reference"),
-        ("Httpd", "must be lowercase"),
-        ("team/App:1", "must be lowercase"),
+        ("Httpd", "Image names are lower case: write httpd, not Httpd."),
+        ("team/App:1", "Image names are lower case: write team/app:1, not team/App:1."),
         ("httpd:", "the tag “” is not valid"),
         ("httpd:-1", "is not valid"),
         ("httpd:.x", "is not valid"),

@@ -80,6 +80,7 @@ def run_container(ctx: JobContext) -> dict:
         for warning in warnings:
             ctx.log(f"WARNING: {warning}")
         name = engine.inspect_container(container_id).name
+        ctx.made(name, container_id, image=spec["image"])
         result = {"id": container_id, "name": name}
         ctx.set_progress({"container": result})
         if not spec.get("follow"):

@@ -105,12 +105,20 @@ def status_now(status: str, elapsed: float) -> str:
     return f"{head}{human_duration(seconds + max(0.0, elapsed))}{ago or ''}{tail}"
 
 
+def short_image(image: str) -> str:
+    """The IMAGE column as `docker ps` shows it: an id (the image lost its name) in 12 characters, a name
+    without its digest."""
+    if image.startswith("sha256:"):
+        return image.removeprefix("sha256:")[:12]
+    return image.partition("@")[0]
+
+
 def _container_row(raw: dict[str, Any], elapsed: float = 0.0) -> ContainerRow:
     command = raw.get("Command") or ""
     return ContainerRow(
         id=raw["Id"],
         names=",".join(n.lstrip("/") for n in raw.get("Names") or []),
-        image=raw.get("Image", ""),
+        image=short_image(raw.get("Image", "")),
         command=command,
         created=parse_time(raw.get("Created")),
         state=raw.get("State", ""),

@@ -182,9 +182,23 @@ def _cli_lines(items: list[dict[str, str]]) -> list[str]:
     return [f"{key}: {value}" for item in items for key, value in item.items()]
 
 
-def remove_image(reference: str, force: bool = False) -> list[str]:
-    """`docker rmi`: the lines the CLI prints (Untagged: …, Deleted: sha256:…)."""
-    return _cli_lines(call(lambda c: c.api.remove_image(reference, force=force)) or [])
+@dataclass(frozen=True)
+class Removal:
+    """The engine's answer to `DELETE /images/{name}`: the names it untagged and the images and layers it deleted."""
+
+    untagged: list[str]
+    deleted: list[str]
+    lines: list[str]  # as the CLI prints them (Untagged: …, Deleted: sha256:…), in the engine's order
+
+
+def remove_image(reference: str, force: bool = False) -> Removal:
+    """`docker rmi`: what the engine did, from its answer."""
+    items = call(lambda c: c.api.remove_image(reference, force=force)) or []
+    return Removal(
+        untagged=[item["Untagged"] for item in items if "Untagged" in item],
+        deleted=[item["Deleted"] for item in items if "Deleted" in item],
+        lines=_cli_lines(items),
+    )
 
 
 def prune_images() -> tuple[list[str], int]:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from contextlib import closing
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.db.models import F
@@ -19,7 +21,7 @@ from console import engine
 from console.audit.record import record
 from console.images import credentials, registries
 from console.images.models import PullLock
-from console.images.reference import Reference, parse
+from console.images.reference import DEFAULT_DOMAIN, Reference, parse
 from console.jobs.models import Job
 from console.jobs.runner import JobContext, enqueue
 
@@ -78,10 +80,24 @@ class PullProgress:
         }
 
 
-def explain_failure(ref: Reference, message: str) -> str:
-    """The engine's pull error, said so a person knows what to do next."""
+_UNREACHABLE = ("dial tcp", "connection refused", "no such host", "timeout", "i/o timeout")
+
+
+def explain_failure(ref: Reference, message: str, mirrors: Sequence[str] = ()) -> str:
+    """The engine's pull error, said so a person knows what to do next.
+
+    `mirrors`: the engine's Docker Hub mirrors (URLs), for a reference on docker.io.
+    """
     text = message.lower()
     registry = ref.domain
+    unreachable = any(word in text for word in _UNREACHABLE)
+    if ref.domain == DEFAULT_DOMAIN and mirrors and unreachable and "docker.io" in text:
+        # The engine falls back to docker.io only once its mirror failed, and reports the last failure alone.
+        hosts = ", ".join(urlsplit(m).netloc or m for m in mirrors)
+        return (
+            f"{ref} was not found on the mirror {hosts}, and the fallback to docker.io failed: docker.io could not "
+            f"be reached from the engine. Check the name and tag; the mirror serves only what it holds. ({message})"
+        )
     if "no space left on device" in text:
         return (
             f"Pulling {ref} failed: the engine's disk is full (no space left on device). "
@@ -94,9 +110,16 @@ def explain_failure(ref: Reference, message: str) -> str:
             f"{registry} refused to let this console pull {ref}: the repository does not exist, or it needs "
             f"credentials that are missing or wrong (an Admin stores them under Registries). ({message})"
         )
-    if any(word in text for word in ("dial tcp", "connection refused", "no such host", "timeout", "i/o timeout")):
+    if unreachable:
         return f"The registry {registry} could not be reached from the engine. ({message})"
     return f"Pulling {ref} failed: {message}"
+
+
+def _mirrors() -> list[str]:
+    try:
+        return engine.registry_config()["mirrors"]
+    except engine.EngineError:
+        return []
 
 
 class PullRefused(Exception):
@@ -133,7 +156,8 @@ def pull_image(ctx: JobContext, reference: str, *, vetted: bool = False) -> dict
         raise
     except engine.EngineError as exc:
         ctx.set_progress(progress.snapshot())
-        raise engine.EngineError(explain_failure(ref, exc.message), exc.status_code) from exc
+        explained = explain_failure(ref, exc.message, _mirrors() if ref.domain == DEFAULT_DOMAIN else ())
+        raise engine.EngineError(explained, exc.status_code) from exc
     ctx.set_progress(progress.snapshot())
     ctx.log(ref.canonical)
     return {"id": engine.image_id(str(ref)), "digest": progress.digest, "status": progress.status}

@@ -124,7 +124,9 @@ def parse(text: str, *, allow_digest: bool = True, default_tag: bool = True) -> 
     if domain != DEFAULT_DOMAIN and not DOMAIN.fullmatch(domain):
         raise InvalidReference(f"“{text}”: “{domain}” is not a valid registry host[:port].")
     if path.lower() != path:
-        raise InvalidReference(f"“{text}”: repository names must be lowercase ({path.lower()}).")
+        # The name as typed, lowered; the tag keeps its case (tags may hold capitals).
+        lowered = name.lower() + (f":{tag}" if tag else "") + (f"@{digest}" if at else "")
+        raise InvalidReference(f"Image names are lower case: write {lowered}, not {text}.")
     for component in path.split("/"):
         if not PATH_COMPONENT.fullmatch(component):
             raise InvalidReference(

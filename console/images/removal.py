@@ -16,11 +16,11 @@ class RemovalPreview:
     deletes: bool
     needs_force: bool
     blockers: list[engine.ImageUser]
+    refused: bool = False  # the engine refuses, forced or not
 
     @property
-    def force_helps(self) -> bool:
-        # The engine never deletes an image a running container uses, forced or not.
-        return not any(c.state == "running" for c in self.blockers)
+    def running(self) -> list[engine.ImageUser]:
+        return [c for c in self.blockers if c.state == "running"]
 
 
 def _is_id(reference: str, image_id: str) -> bool:
@@ -36,12 +36,15 @@ def _repository(ref: str) -> str:
 def preview_removal(reference: str) -> RemovalPreview:
     """Follow the engine's rules: a tag of an image with other tags is only untagged; the last
     reference (or the id) deletes the image; an id with several tags, or an image a container
-    uses, needs force."""
+    uses, needs force. A running container changes that: forced, its image's last tag is only
+    untagged (the image stays as <none>), and its image's id is refused."""
     image = engine.image_detail(reference)
+    running = any(c.state == "running" for c in image.containers)
     if _is_id(reference, image.id):
         repositories = {_repository(t) for t in image.tags + image.digests}
         needs_force = len(image.tags) > 1 or len(repositories) > 1 or bool(image.containers)
-        return RemovalPreview(reference, image, image.tags + image.digests, True, needs_force, image.containers)
+        untags = image.tags + image.digests
+        return RemovalPreview(reference, image, untags, not running, needs_force, image.containers, refused=running)
     try:
         name = str(parse(reference, default_tag=True))
     except InvalidReference:
@@ -54,4 +57,4 @@ def preview_removal(reference: str) -> RemovalPreview:
         untags += [d for d in image.digests if _repository(d) == repository]
     if remaining or [d for d in image.digests if d not in untags]:
         return RemovalPreview(reference, image, untags, False, False, [])
-    return RemovalPreview(reference, image, untags, True, bool(image.containers), image.containers)
+    return RemovalPreview(reference, image, untags, not running, bool(image.containers), image.containers)

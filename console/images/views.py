@@ -173,7 +173,8 @@ def image_remove_confirm(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"Name the image to remove: an id or reference of at most {REFERENCE_MAX} characters.")
         return redirect("image_list", engine=engine.current())
     try:
-        lines = engine.remove_image(reference, force=force)
+        image_id = engine.image_id(reference)
+        removal = engine.remove_image(reference, force=force)
         snapshot.changed()
     except engine.Conflict as exc:
         record(request, "image.remove", reference, "failed", error=exc.message, force=force)
@@ -187,10 +188,30 @@ def image_remove_confirm(request: HttpRequest) -> HttpResponse:
         record(request, "image.remove", reference, "failed", error=exc.message, force=force)
         messages.error(request, exc.message)
         return redirect("image_list", engine=engine.current())
-    untagged = [line.removeprefix("Untagged: ") for line in lines if line.startswith("Untagged: ")]
-    deleted = [line.removeprefix("Deleted: ") for line in lines if line.startswith("Deleted: ")]
+    untagged, deleted = removal.untagged, removal.deleted
     record(request, "image.remove", reference, "succeeded", force=force, untagged=untagged, deleted=deleted)
-    return render(request, "images/result.html", {"title": f"Removed {reference}", "lines": lines})
+    title = f"{'Removed' if deleted else 'Untagged'} {reference}"
+    ctx = {"title": title, "lines": removal.lines, "summary": _removal_summary(removal, image_id)}
+    return render(request, "images/result.html", ctx)
+
+
+def _removal_summary(removal: engine.Removal, image_id: str) -> str:
+    """What the engine did, in a sentence: from its answer, and for an image it kept, what keeps it."""
+    short = image_id.removeprefix("sha256:")[:12]
+    if image_id in removal.deleted:
+        layers = len(removal.deleted) - 1
+        kept = "" if layers else " Its layers stay on disk while a container or another image uses them."
+        return f"The engine deleted image {short}{f' and {layers} layer' + 's' * (layers > 1) if layers else ''}.{kept}"
+    try:
+        image = engine.image_detail(image_id)
+    except engine.EngineError:
+        return "The engine removed only the name."
+    if image.tags:
+        return f"The engine removed only the name: image {short} stays, still tagged {', '.join(image.tags)}."
+    users = [c.name for c in image.containers]
+    many = len(users) > 1
+    using = f" while container{'s' * many} {', '.join(users)} use{'' if many else 's'} it" if users else ""
+    return f"The engine removed only the name: image {short} stays as <none>{using}."
 
 
 @require_POST

@@ -106,12 +106,23 @@ def finish(
     return Job.objects.filter(pk=job_id, state__in=only_from).update(**fields) == 1
 
 
-def end(job: Job, state: str, who, *, error: str = "", result=None, only_from=(Job.State.RUNNING,), **details) -> bool:
-    """End a job and record its outcome in one transaction: a finished job always has its one outcome event."""
+def end(
+    job: Job,
+    state: str,
+    who,
+    *,
+    error: str = "",
+    result=None,
+    only_from=(Job.State.RUNNING,),
+    target: str = "",
+    **details,
+) -> bool:
+    """End a job and record its outcome in one transaction: a finished job always has its one outcome event.
+    `target`: what the outcome concerns when the job made something (see JobContext.made), else the job's."""
     with transaction.atomic():
         if not finish(job.pk, state, error=error, result=result, only_from=only_from):
             return False
-        record(who, job.kind, job.target, state, job_id=job.pk, error=error, engine=job.engine, **details)
+        record(who, job.kind, target or job.target, state, job_id=job.pk, error=error, engine=job.engine, **details)
     return True
 
 
@@ -122,6 +133,11 @@ class JobContext:
         self.job = job
         self.params = job.params
         self._last_cancel_check = 0.0
+        self.outcome: dict[str, Any] = {}  # what the outcome event concerns, once the job made something
+
+    def made(self, name: str, object_id: str, **params: Any) -> None:
+        """The job made `name` (id `object_id`): its outcome event, whatever it is, names that, with params."""
+        self.outcome = {"target": name, "target_id": object_id, **params}
 
     def log(self, line: str) -> None:
         Job.objects.filter(pk=self.job.pk).update(
@@ -182,26 +198,22 @@ def _run(job: Job) -> None:
     beat = threading.Thread(target=_heartbeat, args=(job_id, stop), daemon=True)
     beat.start()
     who = job.requested_by_name
+    ctx = JobContext(job)
     try:
         if kind is None:
             raise engine.EngineError(f"This console cannot run jobs of kind {job.kind!r}.")
-        result = kind.handler(JobContext(job)) or {}
+        result = kind.handler(ctx) or {}
     except Cancelled:
-        end(job, Job.State.CANCELLED, who, error="Cancelled.")
+        end(job, Job.State.CANCELLED, who, error="Cancelled.", **ctx.outcome)
     except engine.EngineError as exc:
-        end(job, Job.State.FAILED, who, error=exc.message)
+        end(job, Job.State.FAILED, who, error=exc.message, **ctx.outcome)
     except Exception as exc:
         log.exception("job %s failed", job_id)
-        end(job, Job.State.FAILED, who, error=f"The job failed unexpectedly: {exc.__class__.__name__}: {exc}")
+        error = f"The job failed unexpectedly: {exc.__class__.__name__}: {exc}"
+        end(job, Job.State.FAILED, who, error=error, **ctx.outcome)
     else:
-        end(
-            job,
-            Job.State.SUCCEEDED,
-            who,
-            result=result,
-            target_id=str(result.get("id", "")),
-            digest=result.get("digest"),
-        )
+        outcome = {"target_id": str(result.get("id", "")), "digest": result.get("digest"), **ctx.outcome}
+        end(job, Job.State.SUCCEEDED, who, result=result, **outcome)
     finally:
         stop.set()
         # The job may have changed the engine: the pages' next read lists afresh.
