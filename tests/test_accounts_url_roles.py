@@ -25,6 +25,7 @@ TABLE = {
     "logout": ("POST", SIGNED_IN),
     "to_default_engine": ("GET", SIGNED_IN),
     "fleet": ("GET", VIEWER),
+    "drift": ("GET", VIEWER),
     "engine_list": ("GET", ADMIN),
     "dashboard": ("GET", VIEWER),
     "image_list": ("GET", VIEWER),

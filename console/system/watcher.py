@@ -35,6 +35,7 @@ LISTED = ("containers", "images", "info", "version", "events")
 # What an event of each type may have changed.
 TOUCHES = {"container": ("containers", "info"), "image": ("images", "info"), "volume": ("info",)}
 BEAT_SECONDS = 5
+LATENCY_SECONDS = 30  # how often the heartbeat times a ping (the fleet page shows it)
 
 
 @dataclass(order=True)
@@ -72,6 +73,7 @@ class Watcher:
         self.reap_timer = Every(max(1, settings.JOB_LOST_AFTER_SECONDS // 4))
         self.disk_timer = Every(30)
         self.beat_timer = Every(BEAT_SECONDS)
+        self.latency_timer = Every(LATENCY_SECONDS)
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -252,7 +254,19 @@ class Watcher:
 
     def beat(self, force: bool = False) -> None:
         if force or self.beat_timer.due():
+            if not self.status.get("connected"):
+                self.status.pop("latency_ms", None)
+                self.latency_timer.last = float("-inf")  # timed again as soon as it is back
+            elif self.latency_timer.due():
+                self.status["latency_ms"] = self.latency()
             try:
                 snapshot.beat(**self.status)
             except Exception:
                 log.exception("could not write the watcher's heartbeat to Redis")
+
+    def latency(self) -> float | None:
+        """Milliseconds the engine took to answer a ping; None when it did not."""
+        try:
+            return round(engine.ping() * 1000, 1)
+        except engine.EngineError:
+            return None
