@@ -642,8 +642,9 @@ def fleet_section() -> list[str]:
         "## Fleet page",
         "",
         "A console (gunicorn and the watcher, no worker) with the lab's three engines (unix, tcp+TLS, ssh) as"
-        " Engine rows, then the same with dead and hung engines added. The local engine is reached through a"
-        " counting proxy.",
+        " Engine rows, then eight idle and eight dead or hung engines more; viewers with no role on some of them"
+        " see 3, 3 + idle or 3 + dead rows. The local engine is reached through a counting proxy. Load average"
+        f" when it ended: {' / '.join(f'{load:.2f}' for load in os.getloadavg())} (1 / 5 / 15 min).",
         "",
         "| Measure | Result | Target | |",
         "| --- | --- | --- | --- |",
