@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from console.dashboard.views import fleet, to_default_engine
+from console.dashboard.views import drift, fleet, to_default_engine
 from console.system.views import healthz
 
 # What one engine shows lives under it: /engines/<name>/containers/, …/images/, …/system/.
@@ -14,6 +14,7 @@ engine_patterns = [
 
 urlpatterns = [
     path("", fleet, name="fleet"),
+    path("drift/", drift, name="drift"),
     path("engines/", include("console.engines.urls")),
     path("engines/<slug:engine>/", include(engine_patterns)),
     # The addresses of the single-engine console still work: they lead to the default engine.

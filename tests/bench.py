@@ -13,14 +13,19 @@
 4. Queue: 20 different pulls submitted at once, then 20 identical ones: time until all have
    finished, and how many pulls the engine was asked for.
 5. Memory: the peak RSS of a web worker and of a Celery worker process during 1-4.
+6. Fleet: the fleet page (`/`) with the lab's three engines, then with several dead or hung ones added
+   (unix sockets that do not exist, tcp ports nothing listens on, a socket that accepts and never answers):
+   its time must not grow with them; and the engine requests each viewer of the fleet page costs.
 
 Prints a table and writes it, with the machine it ran on, to docs/benchmarks.md
-(--quick: a small lab and few repetitions, to try the script; it writes nothing).
+(--quick: a small lab and few repetitions, to try the script; it writes nothing;
+--fleet: only part 6, whose section of docs/benchmarks.md it replaces).
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import platform
 import random
@@ -49,9 +54,10 @@ import requests  # noqa: E402
 from tests.console_process import ConsoleProcess  # noqa: E402
 from tests.engine_proxy import EngineProxy  # noqa: E402
 from tests.images_registries import import_image, seed_image  # noqa: E402
-from tests.lab import wait_for  # noqa: E402
+from tests.lab import free_port, wait_for  # noqa: E402
 
 QUICK = "--quick" in sys.argv
+FLEET_ONLY = "--fleet" in sys.argv
 CONTAINERS, RUNNING, IMAGES, TAGS_EACH = (100, 5, 10, 3) if QUICK else (1000, 10, 100, 3)
 REPEAT = 5 if QUICK else 15  # timed requests of each list, and as many raw engine calls
 PULLS = 2 if QUICK else 5  # pulls of the big image each way
@@ -371,11 +377,11 @@ def watch(console: ConsoleProcess, sessions: list[requests.Session], proxy: Engi
 
         if stop.wait(random.uniform(0, DASHBOARD_POLL)):  # people open their pages at different moments
             return
-        page = get("/")
+        page = get("/engines/local/")
         get("/engines/local/containers/")
         token = re.search(r'"v": "([^"]*)"', page.text).group(1) if page is not None else ""
         while not stop.wait(DASHBOARD_POLL):
-            poll = get("/", params={"v": token}, headers={"HX-Request": "true"})
+            poll = get("/engines/local/", params={"v": token}, headers={"HX-Request": "true"})
             if poll is not None and poll.status_code == 200:
                 token = re.search(r'"v": "([^"]*)"', poll.text).group(1)
 
@@ -443,10 +449,233 @@ def time_queue(console: ConsoleProcess, session: requests.Session, proxy: Engine
     )
 
 
+# --- 6. fleet --------------------------------------------------------------------------------------
+
+FLEET_REPEAT = 10 if QUICK else 30
+FLEET_VIEWERS = (0, 1, 10)
+FLEET_VIEWING_SECONDS = 10 if QUICK else 20
+FLEET_ROWS: list[Row] = []
+FLEET_NOTES: list[str] = []
+# The lab's engines as Engine rows of the bench console (the tests' own helper), and more from the environment.
+ENGINE_ROWS = """
+import json, os
+from tests.conftest import lab_engine_rows
+from console.engines.models import Engine
+lab_engine_rows()
+for name, url, insecure, description in json.loads(os.environ.get("BENCH_ENGINES", "[]")):
+    Engine.objects.update_or_create(name=name, defaults={"url": url, "insecure": insecure, "description": description})
+"""
+# A viewer with no role on some engines (BENCH_HIDDEN): several of them see different rows of the same console.
+HIDING_VIEWER = """
+import json, os
+from django.contrib.auth.models import Group, User
+from console.engines.models import Engine, EngineRole
+user = User.objects.create_user(os.environ["BENCH_USER"], password=os.environ["BENCH_PASSWORD"])
+user.groups.add(Group.objects.get_or_create(name="Viewer")[0])
+for name in json.loads(os.environ["BENCH_HIDDEN"]):
+    EngineRole.objects.create(user=user, engine=Engine.objects.get(name=name), role="")
+"""
+
+
+def fleet_report(measure: str, result: str, target: str = "", met: bool | None = None) -> None:
+    row = Row(measure, result, target, met)
+    FLEET_ROWS.append(row)
+    print(row.markdown(), flush=True)
+
+
+def watcher_states(names: list[str]) -> dict[str, bool | None]:
+    """Each engine's watcher heartbeat: connected, not connected, or None (none heard yet)."""
+    r = redis.Redis.from_url(os.environ["REDIS_URL"])
+    found = {}
+    for name in names:
+        raw = r.get(f"console:{name}:watcher")
+        found[name] = None if raw is None else bool(json.loads(raw).get("connected"))
+    return found
+
+
+def time_fleet_pages(console: ConsoleProcess, views: dict[str, tuple[requests.Session, int]]) -> dict:
+    """For each view (a session that sees so many rows): medians of the whole fleet page and of its live part
+    answering "nothing changed", the views timed turn about so that each sees the same machine."""
+
+    def page(session: requests.Session, rows: int) -> str:
+        response = session.get(f"{console.url}/", timeout=60)
+        assert response.status_code == 200 and response.text.count('<tr id="engine-') == rows, response.text[-500:]
+        return response.text
+
+    def poll(session: requests.Session, rows: int) -> float:
+        token = re.search(r'"v": "([^"]*)"', page(session, rows)).group(1)
+        started = time.perf_counter()
+        answer = session.get(f"{console.url}/", params={"v": token}, headers={"HX-Request": "true"}, timeout=60)
+        assert answer.status_code in (200, 204)
+        return time.perf_counter() - started
+
+    for session, rows in views.values():
+        for _ in range(5):  # warm up both web workers
+            page(session, rows)
+    pages: dict[str, list[float]] = {name: [] for name in views}
+    polls: dict[str, list[float]] = {name: [] for name in views}
+    for _ in range(FLEET_REPEAT):
+        for name, (session, rows) in views.items():
+            pages[name].append(seconds(lambda session=session, rows=rows: page(session, rows)))
+            polls[name].append(poll(session, rows))
+    return {name: (statistics.median(pages[name]), statistics.median(polls[name])) for name in views}
+
+
+def fleet_viewers(console: ConsoleProcess, sessions: list[requests.Session], proxy: EngineProxy) -> tuple[float, int]:
+    """Engine requests per second (the local engine's, the watcher's included) while these viewers keep the
+    fleet page open and poll its live part as its htmx trigger does."""
+    stop = threading.Event()
+    served = [0]
+
+    def viewer(session: requests.Session) -> None:
+        session = clone(session)
+        if stop.wait(random.uniform(0, DASHBOARD_POLL)):
+            return
+        token = re.search(r'"v": "([^"]*)"', session.get(f"{console.url}/", timeout=60).text).group(1)
+        served[0] += 1
+        while not stop.wait(DASHBOARD_POLL):
+            poll = session.get(f"{console.url}/", params={"v": token}, headers={"HX-Request": "true"}, timeout=60)
+            served[0] += 1
+            if poll.status_code == 200:
+                token = re.search(r'"v": "([^"]*)"', poll.text).group(1)
+
+    start, started = proxy.count(), time.monotonic()
+    threads = [threading.Thread(target=viewer, args=(s,)) for s in sessions]
+    for thread in threads:
+        thread.start()
+    time.sleep(FLEET_VIEWING_SECONDS)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=120)
+    return len(proxy.since(start)) / (time.monotonic() - started), served[0]
+
+
+def time_fleet() -> None:
+    """The fleet page seen with the lab's three engines, with eight idle ones more, and with eight dead or hung
+    ones more, turn about on one console that watches them all."""
+    proxy = EngineProxy(os.environ["DOCKER_HOST"]).start()  # counts what reaches the local engine
+    hung = [EngineProxy(os.environ["DOCKER_HOST"], hold=".").start() for _ in range(2)]  # accept, never answer
+    console = ConsoleProcess(worker=False)  # no job runs here; a worker per engine would only cost memory
+    console.env |= {"DOCKER_HOST": proxy.address, "DOCKER_TIMEOUT": "10"}
+    lab = ["local", "tls", "ssh"]
+    idle = [(f"idle-{i}", os.environ["DOCKER_HOST"], False, "the local engine again") for i in range(1, 9)]
+    dead = [(f"gone-unix-{i}", f"unix:///nonexistent/{i}.sock", False, "socket that does not exist") for i in (1, 2, 3)]
+    dead += [(f"gone-tcp-{i}", f"tcp://127.0.0.1:{free_port()}", True, "port nothing listens on") for i in (1, 2, 3)]
+    dead += [(f"hung-{i}", p.address, False, "accepts, never answers") for i, p in enumerate(hung, 1)]
+    idle_names, dead_names = [name for name, *_ in idle], [name for name, *_ in dead]
+    try:
+        console.start()
+        admin = console.session()
+        console.manage("shell", "-c", ENGINE_ROWS)
+        wait_for(lambda: all(watcher_states(lab).values()), "the three lab engines' watchers", timeout=120)
+        alone = time_fleet_pages(console, {"admin": (admin, len(lab))})["admin"]
+
+        console.manage("shell", "-c", ENGINE_ROWS, BENCH_ENGINES=json.dumps(idle + dead))
+        wait_for(lambda: all(watcher_states(lab + idle_names).values()), "the idle engines' watchers", 120)
+        wait_for(
+            lambda: all(v is False for v in watcher_states(dead_names).values()), "the dead engines' watchers", 120
+        )
+        viewers = {"lab-only": idle_names + dead_names, "with-idle": dead_names, "with-dead": idle_names}
+        for username, hidden in viewers.items():
+            console.manage(
+                "shell",
+                "-c",
+                HIDING_VIEWER,
+                BENCH_USER=username,
+                BENCH_PASSWORD=PASSWORD,
+                BENCH_HIDDEN=json.dumps(hidden),
+            )
+        sessions = {name: console.session(name, PASSWORD) for name in viewers}
+        total = len(lab) + len(dead)
+        rows = {"lab-only": len(lab), "with-idle": total, "with-dead": total}
+        timed = time_fleet_pages(console, {name: (sessions[name], rows[name]) for name in viewers})
+        three, with_idle, with_dead = timed["lab-only"], timed["with-idle"], timed["with-dead"]
+        ratio = with_dead[0] / with_idle[0]
+        fleet_report(
+            f"Fleet page: 3 lab engines plus {len(dead)} dead or hung / plus {len(idle)} idle ones",
+            f"{ms(with_dead[0])} / {ms(with_idle[0])}: **{ratio:.2f}x**",
+            "<= 1.25x, and no wait on any engine (< 1 s)",
+            ratio <= 1.25 and with_dead[0] < 1,
+        )
+        fleet_report(
+            f"Fleet page: the 3 lab engines alone / {total} engines (dead or hung among them)",
+            f"{ms(three[0])} / {ms(with_dead[0])}: {with_dead[0] / three[0]:.2f}x for {total / len(lab):.1f}x the rows",
+        )
+        fleet_report(
+            "Fleet page, live part answering 204: 3 / 11 with idle / 11 with dead engines",
+            f"{ms(three[1])} / {ms(with_idle[1])} / {ms(with_dead[1])}",
+        )
+        FLEET_NOTES.append(
+            f"The dead or hung engines: {', '.join(f'{name} ({why})' for name, _, _, why in dead)}; each shown red"
+            f" with its watcher's error. The idle ones: {len(idle)} more Engine rows on the local engine's socket,"
+            " watched and green. The console's DOCKER_TIMEOUT is 10 s: a page that asked a hung engine would take"
+            f" at least that. Pages: medians of {FLEET_REPEAT}, one viewer after another on the same console, which"
+            " watches all 19 engines throughout; each viewer has no role on the engines it does not see. Before any"
+            f" engine was added, the 3-engine page took {ms(alone[0])}, its 204 {ms(alone[1])}."
+        )
+
+        post(console, admin, "/users/new/", username="vera", password=PASSWORD, role="Viewer")
+        sessions = [console.session("vera", PASSWORD) for _ in range(max(FLEET_VIEWERS))]
+        rates = {}
+        for count in FLEET_VIEWERS:
+            rates[count], served = fleet_viewers(console, sessions[:count], proxy)
+            FLEET_NOTES.append(
+                f"{count} viewer(s) of the fleet page for {FLEET_VIEWING_SECONDS} s: {served} pages and polls;"
+                f" {rates[count]:.2f} requests/s reached the local engine (its watcher's included)."
+            )
+        per_viewer = max(0.0, rates[max(FLEET_VIEWERS)] - rates[0]) / max(FLEET_VIEWERS)
+        fleet_report(
+            f"Engine requests/s with 0 / 1 / {max(FLEET_VIEWERS)} fleet page viewers (19 engines); per viewer",
+            " / ".join(f"{rates[c]:.2f}" for c in FLEET_VIEWERS) + f"; **{per_viewer:.3f}** per viewer",
+            "~0 per viewer (< 0.02)",
+            per_viewer < 0.02,
+        )
+    finally:
+        console.stop()
+        proxy.stop()
+        for p in hung:
+            p.stop()
+
+
+def fleet_section() -> list[str]:
+    return [
+        "## Fleet page",
+        "",
+        "A console (gunicorn and the watcher, no worker) with the lab's three engines (unix, tcp+TLS, ssh) as"
+        " Engine rows, then eight idle and eight dead or hung engines more; viewers with no role on some of them"
+        " see 3, 3 + idle or 3 + dead rows. The local engine is reached through a counting proxy. Load average"
+        f" when it ended: {' / '.join(f'{load:.2f}' for load in os.getloadavg())} (1 / 5 / 15 min).",
+        "",
+        "| Measure | Result | Target | |",
+        "| --- | --- | --- | --- |",
+        *(row.markdown() for row in FLEET_ROWS),
+        "",
+        *(f"- {note}" for note in FLEET_NOTES),
+        "",
+    ]
+
+
+def write_fleet_section() -> None:
+    """--fleet: replace the fleet section of docs/benchmarks.md, keeping the rest of the last full run."""
+    section = "\n".join(fleet_section())
+    print(section)
+    if QUICK:
+        return
+    text = OUT.read_text() if OUT.exists() else "# Benchmarks\n\n"
+    before, found, after = text.partition("## Fleet page")
+    rest = after.partition("\n## ")[2] if found else ""
+    OUT.write_text(before.rstrip("\n") + "\n\n" + section + (f"\n## {rest}" if rest else ""))
+    print(f"Saved to {OUT.relative_to(ROOT)}")
+
+
 # --- the run -----------------------------------------------------------------------------------------
 
 
 def main() -> None:
+    if FLEET_ONLY:
+        time_fleet()
+        write_fleet_section()
+        return
     client = docker.from_env(timeout=300)
     print(f"Building the scale lab ({CONTAINERS} containers, {IMAGES * TAGS_EACH} image tags) ...", flush=True)
     build_scale_lab(client)
@@ -483,6 +712,9 @@ def main() -> None:
 
     report("Peak RSS of a web worker (gunicorn, 4 threads) during 1-4", f"{PEAKS['web'] / 2**20:.0f} MiB")
     report("Peak RSS of a Celery worker process during 1-4", f"{PEAKS['worker'] / 2**20:.0f} MiB")
+
+    print("The fleet page: the lab's three engines, then dead and hung ones too ...", flush=True)
+    time_fleet()
     write_report()
 
 
@@ -522,6 +754,7 @@ def write_report() -> None:
         " stopped; the largest.",
         *(f"- {note}" for note in NOTES),
         "",
+        *fleet_section(),
     ]
     text = "\n".join(lines)
     print(text)

@@ -22,7 +22,7 @@ ADMIN, ADMIN_PASSWORD = "admin", "bench-and-screens-1"
 
 
 class ConsoleProcess:
-    def __init__(self, *, watcher: bool = True, web_workers: int = 2):
+    def __init__(self, *, watcher: bool = True, worker: bool = True, web_workers: int = 2):
         self.dir = Path(tempfile.mkdtemp(prefix="console-run-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -35,6 +35,7 @@ class ConsoleProcess:
         self.env.pop("TEST_DATABASE_NAME", None)
         self.procs: dict[str, subprocess.Popen] = {}
         self.watcher = watcher
+        self.worker = worker
         self.web_workers = web_workers
 
     def manage(self, *args: str, **env: str) -> None:
@@ -57,8 +58,10 @@ class ConsoleProcess:
         )
         # The same processes `make run` starts (less its Redis: the lab has one).
         argv = console_processes(PYTHON, "127.0.0.1", self.port, web_workers=self.web_workers)
-        for name in ("worker", "web", "watcher") if self.watcher else ("worker", "web"):
-            self._spawn(name, argv[name])
+        wanted = {"worker": self.worker, "web": True, "watcher": self.watcher}
+        for name in ("worker", "web", "watcher"):
+            if wanted[name]:
+                self._spawn(name, argv[name])
         wait_for(lambda: requests.get(f"{self.url}/healthz", timeout=2).ok, "the console", timeout=60)
         return self
 

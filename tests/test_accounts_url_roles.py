@@ -27,6 +27,7 @@ TABLE = {
     "logout": ("POST", SIGNED_IN),
     "fleet": ("GET", VIEWER),
     "old_address": ("GET", VIEWER),
+    "drift": ("GET", VIEWER),
     "engine_list": ("GET", ADMIN),
     "engine_add": ("POST", ADMIN),
     "engine_test_new": ("POST", ADMIN),

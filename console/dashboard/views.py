@@ -4,9 +4,21 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from console import engine, snapshot
-from console.accounts.roles import can_see_engine
+from console.accounts.roles import can_see_engine, visible_engines
 from console.audit.models import AuditEvent
+from console.dashboard.fleet import (
+    SETTINGS,
+    drifting_references,
+    engine_infos,
+    fleet_rows,
+    fleet_token,
+    image_drift,
+    image_listings,
+    references,
+    settings_drift,
+)
 from console.htmx import htmx_partial
+from console.images.reference import InvalidReference
 from console.jobs.models import Job
 from console.live import audit_token, jobs_token, token, unchanged
 from console.system.disk import last_disk_usage
@@ -64,12 +76,44 @@ def to_default_engine(request: HttpRequest, rest: str) -> HttpResponse:
 
 @require_GET
 def fleet(request: HttpRequest) -> HttpResponse:
-    """One row per engine the user can see, from the snapshots only."""
-    from console.accounts.roles import visible_engines
+    """One row per engine the user can see, from the snapshots only: it never waits for an engine."""
+    rows = fleet_rows(visible_engines(request.user))
+    live = token(None, fleet_token(rows))
+    partial = htmx_partial(request)
+    if partial and unchanged(request, live):
+        return HttpResponse(status=204)
+    ctx = {
+        "rows": rows,
+        "live_token": live,
+        "reachable": sum(row.reachable for row in rows),
+        "unreachable": sum(row.watched and not row.reachable for row in rows),
+        "unwatched": sum(not row.watched for row in rows),
+    }
+    response = render(request, "dashboard/fleet.html#live" if partial else "dashboard/fleet.html", ctx)
+    response["Vary"] = "HX-Request"
+    return response
 
-    rows = []
-    for row in visible_engines(request.user):
-        with engine.using(row.name):
-            info = snapshot.peek("info")
-            rows.append({"engine": row, "info": info[0] if info else None, "watcher": snapshot.watcher()})
-    return render(request, "dashboard/fleet.html", {"rows": rows})
+
+@require_GET
+def drift(request: HttpRequest) -> HttpResponse:
+    """Where the engines the user can see differ: one image reference across them, and their settings."""
+    engines = visible_engines(request.user)
+    listings = image_listings(engines)
+    text = request.GET.get("ref", "").strip()
+    image, error = None, ""
+    if text:
+        try:
+            image = image_drift(listings, text)
+        except InvalidReference as exc:
+            error = str(exc)
+    ctx = {
+        "ref": text,
+        "image": image,
+        "ref_error": error,
+        "references": references(listings),
+        "drifting": drifting_references(listings),
+        "settings": settings_drift(engine_infos(engines)),
+        "setting_labels": SETTINGS,
+        "engine_count": len(engines),
+    }
+    return render(request, "dashboard/drift.html", ctx)

@@ -60,6 +60,7 @@ from console.engine.images import (
     prune_images,
     pull_stream,
     registry_config,
+    registry_config_of,
     remove_image,
     tag_image,
 )
@@ -112,6 +113,7 @@ __all__ = [
     "read_logs",
     "recent_events",
     "registry_config",
+    "registry_config_of",
     "remove_container",
     "remove_image",
     "rename_container",

@@ -78,7 +78,12 @@ def image_id(reference: str) -> str:
 
 def registry_config() -> dict[str, list[str]]:
     """Where pulls really go: the engine's Docker Hub mirrors and the registries it reaches without TLS."""
-    config = call(lambda c: c.info()).get("RegistryConfig") or {}
+    return registry_config_of(call(lambda c: c.info()))
+
+
+def registry_config_of(info: dict[str, Any]) -> dict[str, list[str]]:
+    """`registry_config()` read from an `info` the engine already gave (the snapshot's)."""
+    config = info.get("RegistryConfig") or {}
     insecure = [name for name, index in (config.get("IndexConfigs") or {}).items() if not index.get("Secure", True)]
     return {
         "mirrors": list(config.get("Mirrors") or []),

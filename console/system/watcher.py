@@ -47,6 +47,7 @@ PROMISES = {
 }
 PROMISE_SECONDS = 60  # how long the watcher re-lists for an event's promise before it trusts the listing
 RECHECK_SECONDS = 0.5
+LATENCY_SECONDS = 30  # how often the heartbeat times a ping (the fleet page shows it)
 
 
 @dataclass(order=True)
@@ -86,6 +87,7 @@ class Watcher:
         self.beat_timer = Every(BEAT_SECONDS)
         self.promises: dict[str, tuple[str, float]] = {}  # container id: (last event's action, give up at)
         self.recheck_at: float | None = None
+        self.latency_timer = Every(LATENCY_SECONDS)
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -285,7 +287,19 @@ class Watcher:
 
     def beat(self, force: bool = False) -> None:
         if force or self.beat_timer.due():
+            if not self.status.get("connected"):
+                self.status.pop("latency_ms", None)
+                self.latency_timer.last = float("-inf")  # timed again as soon as it is back
+            elif self.latency_timer.due():
+                self.status["latency_ms"] = self.latency()
             try:
                 snapshot.beat(**self.status)
             except Exception:
                 log.exception("could not write the watcher's heartbeat to Redis")
+
+    def latency(self) -> float | None:
+        """Milliseconds the engine took to answer a ping; None when it did not."""
+        try:
+            return round(engine.ping() * 1000, 1)
+        except engine.EngineError:
+            return None
