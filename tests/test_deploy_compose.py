@@ -19,7 +19,7 @@ def test_the_compose_file_parses_and_names_the_production_services():
     services = compose()
     assert {"migrate", "web", "worker", "watcher", "redis", "postgres"} <= set(services)
     assert "gunicorn" in " ".join(services["web"]["command"])
-    assert "celery" in " ".join(services["worker"]["command"])
+    assert services["worker"]["command"] == ["python", "manage.py", "workers"]  # a Celery worker per engine
     for name in ("web", "worker", "watcher"):
         assert services[name]["volumes"] == ["/var/run/docker.sock:/var/run/docker.sock"], name
         assert services[name]["group_add"][0].startswith("${DOCKER_GID:?"), name

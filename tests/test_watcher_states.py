@@ -68,7 +68,7 @@ def test_the_container_list_says_how_long_ago_a_container_exited_as_of_the_page(
         client.api.remove_container(name, force=True)
 
 
-def test_a_listing_that_started_earlier_never_replaces_a_later_one(clean_snapshot):
+def test_a_listing_that_started_earlier_never_replaces_a_later_one(clean_snapshot, db):
     with engine.using("local"):
         newer = snapshot.store("containers", [{"Id": "b", "State": "exited"}], 0, started=time.time())
         older = snapshot.store("containers", [{"Id": "b", "State": "running"}], 0, started=time.time() - 5)

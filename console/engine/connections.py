@@ -322,7 +322,10 @@ def probe(conn: Connection, client_class: type, timeout: int) -> Probe:
         silent = "the engine did not answer"
         if conn.url.startswith("ssh://"):  # sshd answered, and `docker system dial-stdio` behind it did not
             silent = "the SSH server let us in, but no engine answered behind it (docker system dial-stdio)"
-        return Probe(ok=False, error=f"{conn.url}: {describe(exc) or silent}")
+        reason = describe(exc)
+        if reason is None or (conn.url.startswith("ssh://") and reason.startswith("the connection was cut")):
+            reason = silent  # over SSH a cut channel is dial-stdio finding no engine
+        return Probe(ok=False, error=f"{conn.url}: {reason}")
     finally:
         if made is not None:
             made.close()
