@@ -47,6 +47,7 @@ def test_the_banner_says_the_engine_is_unreachable(browser_page, admin, settings
     settings.DOCKER_HOST = "unix:///nonexistent/docker.sock"
     page = browser_page
     sign_in(page, "ada")
+    page.goto("/engines/local/")  # an engine's trouble shows on its own pages
     banner = page.locator("#engine-banner")
     assert banner.is_visible()
     assert "Engine “local” unreachable" in banner.inner_text()

@@ -174,8 +174,8 @@ def test_an_operator_pulls_runs_stops_removes_and_finds_it_all_in_the_audit_trai
     table = page.locator("#audit-table")
     expected = [
         ("image.pull", httpd_22, "succeeded"),
-        ("container.run", "hello-world:latest", "succeeded"),
-        ("container.run", "httpd:2.4", "succeeded"),
+        ("container.run", hello, "succeeded"),  # an outcome names the container it made
+        ("container.run", web, "succeeded"),
         ("container.stop", web, "succeeded"),
         ("image.remove", "httpd:latest", "succeeded"),
     ]

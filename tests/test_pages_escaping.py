@@ -116,7 +116,7 @@ def test_in_chromium_no_payload_runs_and_none_becomes_an_element(lab, browser_pa
         ("/engines/local/containers/?all=1", "#container-list", container.name),
         (f"/jobs/{job.pk}/", "#job-output", IMG),
         ("/audit/", "#audit-table", IMG),
-        ("/", "#dashboard-audit", IMG),
+        ("/engines/local/", "#dashboard-audit", IMG),
         (f"/engines/local/images/{container.image.id}/", "main", container.name),
     ]
     for path, shown_in, text in visits:
