@@ -6,10 +6,12 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 from typing import Any, NamedTuple
+from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -28,6 +30,7 @@ SIGNALS = ["SIGKILL", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGU
 GRACE_MAX = 600
 BULK_ACTIONS = ("start", "stop", "remove")
 BULK_MAX = 200
+LIST_PARAMS = ("q", "all", "sort", "dir")  # what the container list reads from its address
 
 
 class BadInput(ValueError):
@@ -149,6 +152,14 @@ def action_view(action: str):
     return view
 
 
+def _back_to_list(request: HttpRequest) -> HttpResponse:
+    """The list the bulk form was sent from: its filter, switch and order (sent as `back`), nothing else."""
+    sent = QueryDict(request.POST.get("back", ""))
+    kept = {key: sent[key] for key in LIST_PARAMS if sent.get(key)}
+    url = reverse("container_list", args=[engine.current()])
+    return redirect(f"{url}?{urlencode(kept)}" if kept else url)
+
+
 @require_POST
 @role_required(OPERATOR, "container.bulk")
 def container_bulk(request: HttpRequest) -> HttpResponse:
@@ -156,16 +167,16 @@ def container_bulk(request: HttpRequest) -> HttpResponse:
     ids = list(dict.fromkeys(request.POST.getlist("ids")))[:BULK_MAX]
     if action not in BULK_ACTIONS or not ids:
         messages.error(request, "Nothing was done: select containers, then Start, Stop or Remove.")
-        return redirect("container_list", engine=engine.current())
+        return _back_to_list(request)
     try:
         params = ACTIONS[action].params(request.POST)
     except BadInput as exc:
         messages.error(request, f"Nothing was done: {exc}")
-        return redirect("container_list", engine=engine.current())
+        return _back_to_list(request)
     for container_id in ids:
         done, message, _ = act(request, action, container_id, params)
         (messages.success if done else messages.error)(request, message)
-    return redirect("container_list", engine=engine.current())
+    return _back_to_list(request)
 
 
 @require_POST
