@@ -19,7 +19,7 @@ from console import engine, policy, snapshot
 from console.accounts.roles import ADMIN, OPERATOR, deny, has_role, role_required
 from console.audit.record import record
 from console.containers.forms import COMMAND_LIMIT, NAME, RunForm
-from console.containers.job_kinds import EXEC
+from console.containers.job_kinds import EXEC, mark_stopping, unmark_stopping
 from console.containers.job_kinds import KIND as RUN
 from console.htmx import htmx_partial
 from console.images import registries
@@ -142,8 +142,17 @@ def action_view(action: str):
         except BadInput as exc:
             messages.error(request, f"Nothing was done: {exc}")
             return _back(request, container_id)
+        # Stopping a container a run job follows: its page says "Stopping…" until the job has ended.
+        job_id = request.POST.get("job", "")
+        stopping = action == "stop" and mark_stopping(job_id, container_id, params["grace"])
         done, message, found_id = act(request, action, container_id, params)
+        if stopping and done:
+            return HttpResponse(status=204) if htmx_partial(request) else _back(request, found_id)
+        if stopping:
+            unmark_stopping(job_id)
         (messages.success if done else messages.error)(request, message)
+        if htmx_partial(request):
+            return HttpResponse(status=204, headers={"HX-Refresh": "true"})  # the page shows the message
         if done and action == "remove" and not request.POST.get("next"):
             return redirect("container_list", engine=engine.current())
         return _back(request, found_id)
