@@ -37,9 +37,10 @@ _SECRET_WORDS = {
 # Run together with other words they still say "secret": DBPASSWORD, APIKEY, client_secret (and ACCESSTOKEN).
 _SECRET_PARTS = re.compile(r"passw|passphrase|secret|credential|apikey|privatekey|accesskey", re.I)
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-_ASSIGNMENT = re.compile(r"([^\s,;&?=]*)=")  # NAME= in NAME=value, --password=…, ?token=…
+# NAME= in NAME=value, --password=…, ?token=…; a NAME starts after a separator (linear on long text, not quadratic)
+_ASSIGNMENT = re.compile(r"(?<![^\s,;&?=])([^\s,;&?=]*)=")
 
-_URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^\s/:@]*:)([^\s/@]+)(@)", re.I)
+_URL_PASSWORD = re.compile(r"(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*://[^\s/:@]*:)([^\s/@]+)(@)", re.I)
 _PRIVATE_KEY = re.compile(r"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----.*?(?:-----END \1-----|\Z)", re.S)
 _TOKEN = re.compile(
     r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|glpat-[A-Za-z0-9_-]{20,}"

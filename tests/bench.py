@@ -151,7 +151,7 @@ def wait_finished(console: ConsoleProcess, session: requests.Session, job: str, 
     revision, deadline = "", time.monotonic() + 600
     while time.monotonic() < deadline:
         response = session.get(job, params={"rev": revision}, headers={"HX-Request": "true"}, timeout=60)
-        if response.status_code != 204:
+        if response.status_code != 204 and response.headers.get("HX-Reswap") != "none":  # not the clock alone
             revision = re.search(r'"rev": "(\d+)"', response.text)
             revision = revision.group(1) if revision else ""
             if response.status_code == 286:  # htmx: stop polling, the job has finished

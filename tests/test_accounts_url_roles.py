@@ -67,6 +67,7 @@ TABLE = {
     "job_detail": ("GET", VIEWER),
     "job_cancel": ("POST", OPERATOR),
     "audit_list": ("GET", VIEWER),
+    "audit_detail": ("GET", VIEWER),
     "audit_export": ("GET", VIEWER),
     "system": ("GET", VIEWER),
     "system_disk_refresh": ("POST", OPERATOR),

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from console.audit.models import AuditEvent
 from console.jobs.models import Job
@@ -39,11 +40,16 @@ def test_a_job_page_stops_polling_once_the_job_has_finished(job_runner, operator
     assert "succeeded" in response.content.decode()
 
 
-def test_an_unchanged_running_job_answers_a_poll_with_no_content(operator_client, operator):
-    job = Job.objects.create(kind="system.df", engine="local", requested_by_name="otto", state="running")
+def test_an_unchanged_job_answers_a_poll_with_its_status_line_only(operator_client, operator):
+    job = Job.objects.create(kind="system.df", engine="local", requested_by_name="otto")
     url = reverse("job_detail", args=[job.pk])
     response = operator_client.get(url, {"rev": job.revision}, headers={"HX-Request": "true"})
-    assert response.status_code == 204
+    assert response.status_code == 204  # queued: not even a clock to move
+    Job.objects.filter(pk=job.pk).update(state="running", started=timezone.now(), output="Downloading\n")
+    response = operator_client.get(url, {"rev": job.revision}, headers={"HX-Request": "true"})
+    page = response.content.decode()  # running: the duration moves, nothing else is sent
+    assert response.status_code == 200 and response["HX-Reswap"] == "none"
+    assert 'id="job-status" hx-swap-oob="true"' in page and 'id="job-duration"' in page and "Downloading" not in page
     Job.objects.filter(pk=job.pk).update(output="Downloading\n", revision=job.revision + 1)
     response = operator_client.get(url, {"rev": job.revision}, headers={"HX-Request": "true"})
     assert response.status_code == 200 and "Downloading" in response.content.decode()

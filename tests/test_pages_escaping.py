@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from tests.conftest import sign_in, wait_until
 
@@ -69,6 +70,7 @@ def test_every_page_shows_markup_from_the_engine_as_text(job_runner, lab, admin_
     wait_until(lambda: Job.objects.get(pk=job.pk).is_finished, timeout=120, message="the run to finish")
     assert Job.objects.get(pk=job.pk).state == "succeeded"
 
+    run_event = AuditEvent.objects.get(action="container.run", outcome="requested")
     hx = {"HTTP_HX_REQUEST": "true"}
     pages = [
         ("container list", reverse("container_list", args=["local"]) + "?all=1", {}, [SCRIPT, IMG]),
@@ -77,7 +79,8 @@ def test_every_page_shows_markup_from_the_engine_as_text(job_runner, lab, admin_
         ("logs partial", reverse("container_logs", args=["local", container.id]), hx, [SCRIPT, IMG]),
         ("job page", reverse("job_detail", args=[job.pk]), {}, [SCRIPT, IMG]),
         ("job page partial", reverse("job_detail", args=[job.pk]), hx, [SCRIPT, IMG]),
-        ("audit page", reverse("audit_list"), {}, [SCRIPT, IMG]),
+        ("audit page", reverse("audit_list"), {}, []),  # a row shows a summary; the event's page all of it
+        ("audit event page", reverse("audit_detail", args=[run_event.pk]), {}, [SCRIPT, IMG]),
         ("dashboard", reverse("dashboard", args=["local"]), {}, [IMG]),
         ("dashboard partial", reverse("dashboard", args=["local"]), hx, [IMG]),
         ("image details", reverse("image_detail", args=["local", container.image.id]), {}, []),

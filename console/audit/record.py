@@ -20,6 +20,9 @@ SYSTEM = "console"
 ERROR_LIMIT = 4000
 VALUE_LIMIT = 2000
 PARAMS_LIMIT = 16000
+# Tighter cuts (characters of a value, items of a list or dict) tried in turn when the details are still
+# longer than PARAMS_LIMIT, so that what is kept stays key: value pairs rather than a cut JSON text.
+TIGHTER = ((200, 20), (80, 5))
 
 
 def _cut(text: str, limit: int) -> str:
@@ -28,26 +31,41 @@ def _cut(text: str, limit: int) -> str:
     return f"{text[:limit]}… (truncated: {len(text)} characters)"
 
 
-def _bounded(value: Any) -> Any:
+def _bounded(value: Any, chars: int = VALUE_LIMIT, items: int | None = None) -> Any:
     if isinstance(value, dict):
-        return {str(k)[:200]: _bounded(v) for k, v in value.items()}
+        pairs = list(value.items())
+        kept = {str(k)[:200]: _bounded(v, chars, items) for k, v in pairs[:items]}
+        if items is not None and len(pairs) > items:
+            kept["…"] = f"{len(pairs) - items} more"
+        return kept
     if isinstance(value, list | tuple):
-        return [_bounded(v) for v in value]
+        kept = [_bounded(v, chars, items) for v in value[:items]]
+        return [*kept, f"… {len(value) - items} more"] if items is not None and len(value) > items else kept
     if isinstance(value, str):
-        return _cut(value, VALUE_LIMIT)
+        return _cut(value, chars)
     return value
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str))
 
 
 def _details(params: dict[str, Any]) -> dict[str, Any]:
     """What an event keeps of a caller's params: secrets masked (console.secrets), sizes bounded."""
-    kept = _bounded(secrets.mask({k: v for k, v in params.items() if v is not None}))
+    masked = secrets.mask({k: v for k, v in params.items() if v is not None})
+    kept = _bounded(masked)
+    if (size := _size(kept)) <= PARAMS_LIMIT:
+        return kept
+    for chars, items in TIGHTER:
+        tighter = _bounded(masked, chars, items)
+        note = f"the details were {size} characters; values are cut to {chars} characters, lists to {items} items"
+        if _size(tighter) <= PARAMS_LIMIT - len(note) - 20:
+            return {**tighter, "truncated": note}
     text = json.dumps(kept, sort_keys=True, ensure_ascii=False, default=str)
-    if len(text) > PARAMS_LIMIT:
-        return {
-            "truncated": f"the details were {len(text)} characters; the first {PARAMS_LIMIT} are kept",
-            "head": text[:PARAMS_LIMIT],
-        }
-    return kept
+    return {
+        "truncated": f"the details were {size} characters; the first {PARAMS_LIMIT} are kept",
+        "head": text[:PARAMS_LIMIT],
+    }
 
 
 def client_ip(request: HttpRequest) -> str:

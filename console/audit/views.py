@@ -2,7 +2,7 @@ from functools import partial
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -38,6 +38,13 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "known_actions": AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct(),
     }
     return render(request, "audit/list.html", ctx)
+
+
+@require_GET
+def audit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One event in full; an event of an engine the user cannot see does not exist for them."""
+    event = get_object_or_404(visible_events(request.user), pk=pk)
+    return render(request, "audit/detail.html", {"event": event})
 
 
 @require_GET

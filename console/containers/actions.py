@@ -6,10 +6,12 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable
 from typing import Any, NamedTuple
+from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -17,7 +19,7 @@ from console import engine, policy, snapshot
 from console.accounts.roles import ADMIN, OPERATOR, deny, has_role, role_required
 from console.audit.record import record
 from console.containers.forms import COMMAND_LIMIT, NAME, RunForm
-from console.containers.job_kinds import EXEC
+from console.containers.job_kinds import EXEC, mark_stopping, unmark_stopping
 from console.containers.job_kinds import KIND as RUN
 from console.htmx import htmx_partial
 from console.images import registries
@@ -28,6 +30,7 @@ SIGNALS = ["SIGKILL", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGU
 GRACE_MAX = 600
 BULK_ACTIONS = ("start", "stop", "remove")
 BULK_MAX = 200
+LIST_PARAMS = ("q", "all", "sort", "dir")  # what the container list reads from its address
 
 
 class BadInput(ValueError):
@@ -139,14 +142,31 @@ def action_view(action: str):
         except BadInput as exc:
             messages.error(request, f"Nothing was done: {exc}")
             return _back(request, container_id)
+        # Stopping a container a run job follows: its page says "Stopping…" until the job has ended.
+        job_id = request.POST.get("job", "")
+        stopping = action == "stop" and mark_stopping(job_id, container_id, params["grace"])
         done, message, found_id = act(request, action, container_id, params)
+        if stopping and done:
+            return HttpResponse(status=204) if htmx_partial(request) else _back(request, found_id)
+        if stopping:
+            unmark_stopping(job_id)
         (messages.success if done else messages.error)(request, message)
+        if htmx_partial(request):
+            return HttpResponse(status=204, headers={"HX-Refresh": "true"})  # the page shows the message
         if done and action == "remove" and not request.POST.get("next"):
             return redirect("container_list", engine=engine.current())
         return _back(request, found_id)
 
     view.__name__ = view.__qualname__ = f"container_{action}"
     return view
+
+
+def _back_to_list(request: HttpRequest) -> HttpResponse:
+    """The list the bulk form was sent from: its filter, switch and order (sent as `back`), nothing else."""
+    sent = QueryDict(request.POST.get("back", ""))
+    kept = {key: sent[key] for key in LIST_PARAMS if sent.get(key)}
+    url = reverse("container_list", args=[engine.current()])
+    return redirect(f"{url}?{urlencode(kept)}" if kept else url)
 
 
 @require_POST
@@ -156,16 +176,16 @@ def container_bulk(request: HttpRequest) -> HttpResponse:
     ids = list(dict.fromkeys(request.POST.getlist("ids")))[:BULK_MAX]
     if action not in BULK_ACTIONS or not ids:
         messages.error(request, "Nothing was done: select containers, then Start, Stop or Remove.")
-        return redirect("container_list", engine=engine.current())
+        return _back_to_list(request)
     try:
         params = ACTIONS[action].params(request.POST)
     except BadInput as exc:
         messages.error(request, f"Nothing was done: {exc}")
-        return redirect("container_list", engine=engine.current())
+        return _back_to_list(request)
     for container_id in ids:
         done, message, _ = act(request, action, container_id, params)
         (messages.success if done else messages.error)(request, message)
-    return redirect("container_list", engine=engine.current())
+    return _back_to_list(request)
 
 
 @require_POST

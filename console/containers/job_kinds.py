@@ -9,6 +9,7 @@ from contextlib import suppress
 from typing import Any
 
 from django.conf import settings
+from django.db.models import F
 
 from console import engine
 from console.images import pulling
@@ -100,6 +101,26 @@ def run_container(ctx: JobContext) -> dict:
     finally:
         # The engine keeps the environment; the job row keeps no secrets.
         ctx.update(params={**ctx.params, "spec": {**spec, "environment": mask(spec.get("environment") or [])}})
+
+
+def mark_stopping(job_id: str, container_id: str, grace: int) -> bool:
+    """Say on the running run job that follows this container that it is being stopped (its page shows
+    "Stopping…" until the job ends); False when no such job was named."""
+    if not (job_id.isascii() and job_id.isdigit()):
+        return False
+    running = Job.objects.filter(
+        pk=int(job_id),
+        kind=KIND,
+        engine=engine.current(),
+        state=Job.State.RUNNING,
+        progress__container__id=container_id,
+    )
+    note = f"Stopping the container: SIGTERM sent; SIGKILL after {grace} s if it has not exited…"
+    return running.update(pending=note, revision=F("revision") + 1) == 1
+
+
+def unmark_stopping(job_id: str) -> None:
+    Job.objects.filter(pk=int(job_id), kind=KIND).update(pending="", revision=F("revision") + 1)
 
 
 class _Copy:

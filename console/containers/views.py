@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -48,6 +49,13 @@ def _matches(row: engine.ContainerRow, query: str) -> bool:
     return all(word in text for word in query.lower().split())
 
 
+def _list_query(request: HttpRequest, query: str, show_all: bool) -> str:
+    """The list's filter, switch and order, which a bulk action sends back to return to the same list."""
+    kept = {"q": query, "all": "1" if show_all else "0"}
+    kept.update({key: request.GET[key] for key in ("sort", "dir") if request.GET.get(key)})
+    return urlencode({key: value for key, value in kept.items() if value})
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 def container_list(request: HttpRequest) -> HttpResponse:
@@ -68,6 +76,7 @@ def container_list(request: HttpRequest) -> HttpResponse:
         "counts": [(state, counts[state]) for state in STATES if counts[state]],
         "total": len(containers),
         "error": error,
+        "list_query": _list_query(request, query, show_all),
     }
     template = "containers/list.html#table" if htmx_partial(request) else "containers/list.html"
     return render(request, template, ctx)

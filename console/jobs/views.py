@@ -61,8 +61,13 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     if htmx_partial(request):
         # A poll names the revision it has; an unchanged job costs one indexed lookup.
         seen = request.GET.get("rev", "")
-        if seen == str(job.revision) and not job.is_finished:
+        if seen == str(job.revision) and job.state == Job.State.QUEUED:
             return HttpResponse(status=204)
+        if seen == str(job.revision) and not job.is_finished:
+            # Nothing new but the clock: only the status line (its duration) is swapped, out of band.
+            response = render(request, "jobs/detail.html#status", {"job": job, "oob": True})
+            response["HX-Reswap"] = "none"
+            return response
         response = render(request, "jobs/detail.html#live", {"job": job})
         if job.is_finished:
             response.status_code = HttpResponseStopPolling.status_code

@@ -1,5 +1,9 @@
+import json
+from typing import Any
+
 from django import template
 from django.urls import NoReverseMatch, resolve, reverse
+from django.utils.text import Truncator
 
 from console import engine, snapshot
 from console.accounts.roles import can_see_engine, has_role
@@ -47,6 +51,39 @@ def target_url(context, event: AuditEvent) -> str:
     return ""
 
 
+SUMMARY_PAIRS = 4  # key: value pairs a row of the trail shows; the event's page shows them all
+SUMMARY_CHARS = 80  # characters of each value shown in a row
+
+
+def _one_line(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
 @register.filter
-def params_text(params: dict) -> str:
-    return ", ".join(f"{key}={value}" for key, value in sorted(params.items()))
+def params_summary(params: dict) -> dict:
+    """What a row of the trail shows of an event's details: the first few pairs, each value cut short."""
+    pairs = sorted(params.items())
+    shown = [(key, Truncator(_one_line(value)).chars(SUMMARY_CHARS)) for key, value in pairs[:SUMMARY_PAIRS]]
+    return {"pairs": shown, "more": len(pairs) - len(shown)}
+
+
+def _lines(value: Any, depth: int) -> list[tuple[int, str]]:
+    if isinstance(value, dict):
+        return [line for key, item in sorted(value.items()) for line in _pair(str(key), item, depth)]
+    if isinstance(value, list | tuple):
+        return [line for item in value for line in _pair("-", item, depth)]
+    return [(depth, _one_line(value))]
+
+
+def _pair(key: str, value: Any, depth: int) -> list[tuple[int, str]]:
+    """`key: value`, or for a list item `- value`; a nested value goes on indented lines under its key."""
+    lead = "-" if key == "-" else f"{key}:"
+    if isinstance(value, dict | list | tuple) and value:
+        return [(depth, lead), *_lines(value, depth + 1)]
+    return [(depth, f"{lead} {_one_line(value)}")]
+
+
+@register.filter
+def params_lines(params: dict) -> list[str]:
+    """An event's details as readable lines: `key: value`, nested values indented under their key."""
+    return ["  " * depth + text for depth, text in _lines(params, 0)]
