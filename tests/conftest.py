@@ -83,6 +83,17 @@ def registry() -> str:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_engine_clients():
+    """Each test reads its engines' rows afresh: a row cached from the last test (another CA, another
+    address under the same name) must not leak into this one."""
+    from console.engine.core import forget_clients
+
+    forget_clients()
+    yield
+    forget_clients()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The real hasher costs most of a second per user; sign-in behaviour does not depend on it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -143,6 +143,13 @@ def client(name: str | None = None) -> docker.DockerClient:
     return made
 
 
+def forget_clients() -> None:
+    """Close and forget every client and row this thread holds (a test's engines are made afresh)."""
+    for conn_client in getattr(_local, "clients", {}).values():
+        conn_client[1].close()
+    _local.clients, _local.rows = {}, {}
+
+
 def reset_client(name: str | None = None) -> None:
     """Forget this thread's client (and row) of an engine: the next call connects afresh."""
     name = name or current()
