@@ -1,6 +1,6 @@
-"""`make screenshots`: a whole console on a fresh database does some real work on the lab engine, and
-real Chromium saves the dashboard, a pull in progress, the container list and the audit page as
-docs/screenshots/*.png (1280 px wide).
+"""`make screenshots`: a whole console on a fresh database does some real work on the lab's engines, and
+real Chromium saves the fleet page, the drift view, an engine's dashboard, a pull in progress, the
+container list and the audit page as docs/screenshots/*.png (1280 px wide).
 
     python tests/lab.py run -- .venv/bin/python tests/screenshots.py
 """
@@ -20,7 +20,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from tests.chromium import launch_chromium  # noqa: E402
 from tests.console_process import ConsoleProcess  # noqa: E402
 from tests.images_registries import SlowRegistry  # noqa: E402
-from tests.lab import free_port  # noqa: E402
+from tests.lab import docker_at, free_port  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 WIDTH, HEIGHT = 1280, 820
@@ -63,6 +63,15 @@ def do_some_work(console: ConsoleProcess, otto) -> None:
     assert console.wait_job(otto, job) == "succeeded", job
 
 
+def drift_apart() -> None:
+    """The fleet as it drifts: httpd:2.4 is one image on local, another on tls (2.2 tagged 2.4), none on ssh."""
+    registry = os.environ["LAB_REGISTRY"]
+    tls = os.environ["LAB_TLS_SOCKET"]
+    for args in (("pull", f"{registry}/library/httpd:2.2"), ("tag", f"{registry}/library/httpd:2.2", "httpd:2.4")):
+        docker_at(tls, *args, timeout=120).check_returncode()
+    docker_at(os.environ["LAB_SSH_SOCKET"], "pull", f"{registry}/library/hello-world", timeout=120).check_returncode()
+
+
 def save(page, name: str) -> None:
     path = OUT / f"{name}.png"
     page.screenshot(path=path)
@@ -84,6 +93,8 @@ def main() -> None:
     link = SlowRegistry(os.environ["LAB_REGISTRY"], rate=2_000_000)  # a pull slow enough to catch half-way
     os.environ["ALLOWED_REGISTRIES"] = link.host  # on 127.0.0.1 and not in the engine's configuration
     console = ConsoleProcess().start()
+    # The lab's other two engines, as an Admin adds them on the Engines page (TLS certificates, an SSH key).
+    console.manage("shell", "-c", "from tests.conftest import lab_engine_rows; lab_engine_rows()")
     try:
         admin = console.session()
         otto = make_user(console, admin, "otto", "Operator")
@@ -112,9 +123,13 @@ def main() -> None:
             do_some_work(console, otto)
             vera = console.session("vera", PASSWORD)
             vera.post(f"{console.url}/engines/local/containers/web/stop/", timeout=30)  # refused: she is a Viewer
+            drift_apart()
+            time.sleep(3)  # the watchers' listings follow the engines' events
 
             for name, path in [
-                ("dashboard", "/"),
+                ("fleet", "/"),
+                ("drift", "/drift/?ref=httpd:2.4"),
+                ("dashboard", "/engines/local/"),
                 ("containers", "/engines/local/containers/?all=1"),
                 ("audit", "/audit/"),
             ]:
