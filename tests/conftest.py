@@ -183,13 +183,27 @@ def fleet(db):
     return lab_engine_rows()
 
 
-class Worker:
+class ConsoleCommand:
+    """A command of the console (`manage.py …`, `celery …`) as a real process on the test database, in a
+    session of its own, its output in a log file the test can read."""
+
+    def __init__(self, argv: list[str], log_name: str, **env: str):
+        self.env = {**os.environ, "DATABASE_URL": database_url(), **env}
+        self.log = log_file(log_name)
+        self.proc = subprocess.Popen(
+            argv, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+
+class Worker(ConsoleCommand):
     """A real `celery worker` process on the test database and the lab's Redis."""
 
     def __init__(self):
-        env = {**os.environ, "DATABASE_URL": database_url(), "JOB_HEARTBEAT_SECONDS": "1"}
-        self.log = log_file("worker")
-        self.proc = subprocess.Popen(
+        super().__init__(
             [
                 sys.executable,
                 "-m",
@@ -205,21 +219,14 @@ class Worker:
                 "-Q",
                 "engine.local",
             ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            "worker",
+            JOB_HEARTBEAT_SECONDS="1",
         )
         deadline = time.monotonic() + 60
         while "ready." not in self.output():
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("celery worker did not start:\n" + self.output())
             time.sleep(0.2)
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read()
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.proc.poll() is None:
@@ -243,24 +250,11 @@ def worker(transactional_db, _purge_queue, django_db_blocker):
     worker.log.close()
 
 
-class FleetWorkers:
+class FleetWorkers(ConsoleCommand):
     """`manage.py workers` as a real process on the test database: a Celery worker per Engine row."""
 
     def __init__(self):
-        env = {**os.environ, "DATABASE_URL": database_url(), "JOB_HEARTBEAT_SECONDS": "1"}
-        self.log = log_file("workers")
-        self.proc = subprocess.Popen(
-            [sys.executable, "manage.py", "workers"],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read()
+        super().__init__([sys.executable, "manage.py", "workers"], "workers", JOB_HEARTBEAT_SECONDS="1")
 
     def wait_ready(self, *engines: str) -> None:
         """Until the worker of each engine named says it is ready (Celery names them `<engine>@host`)."""

@@ -11,6 +11,7 @@ from console import snapshot
 from console.audit.models import AuditEvent
 from console.audit.record import OUTSIDE, record
 from console.engine import EngineError
+from console.jobs.models import Job
 from tests.conftest import wait_until
 from tests.engine_proxy import EngineProxy
 
@@ -116,6 +117,8 @@ def test_the_dashboard_answers_an_unchanged_poll_with_no_content(start_watcher, 
     watcher.wait_following()
     # On its own, the watcher has disk use computed (a job nobody asked for, by "console").
     wait_until(lambda: AuditEvent.objects.filter(action="system.df", actor_name="console").exists(), message="df")
+    # … and once that job has ended, nothing changes until the test changes something.
+    wait_until(lambda: not Job.objects.exclude(state__in=Job.TERMINAL).exists(), message="the df job to end")
     page = admin_client.get(reverse("dashboard", args=["local"]), headers={"HX-Request": "true"})
     assert page.status_code == 200
     token = page.content.decode().split('"v": "', 1)[1].split('"', 1)[0]

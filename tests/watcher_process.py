@@ -4,30 +4,16 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import ROOT, database_url, log_file, wait_until
+from tests.conftest import ConsoleCommand, wait_until
 
 
-class WatcherProcess:
+class WatcherProcess(ConsoleCommand):
     def __init__(self, **env: str):
-        self.env = {**os.environ, "DATABASE_URL": database_url(), **env}
-        self.log = log_file("watcher")
-        self.proc = subprocess.Popen(
-            [sys.executable, "manage.py", "watch"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read()
+        super().__init__([sys.executable, "manage.py", "watch"], "watcher", **env)
 
     def wait_following(self) -> dict:
         """Until its heartbeat says it follows the engine (it has listed everything by then)."""
