@@ -65,6 +65,7 @@ def row_of(page: str, name: str) -> str:
     return page[start : page.index("</tr>", start)]
 
 
+@pytest.mark.serial  # compares counts with what the whole engine holds
 def test_it_lists_the_three_engines_with_their_versions_and_counts(snapshots, admin_client):
     snapshots()
     page = admin_client.get(reverse("fleet")).content.decode()
@@ -118,6 +119,7 @@ def test_it_shows_jobs_in_flight_disk_use_and_the_last_event(snapshots, admin, a
         docker_at(lab_socket("tls"), "rmi", "fleet-event:1")
 
 
+@pytest.mark.serial  # another test's container on the shared engine is a change too
 def test_its_live_part_answers_204_until_something_shown_changes(snapshots, admin_client):
     snapshots()
     url = reverse("fleet")
