@@ -106,13 +106,15 @@ def test_an_operator_stops_and_removes_several_containers_in_one_action(lab, ope
 
     # without force the engine refuses to remove running containers: each refusal is said and recorded
     page = operator_client.post(
-        "/engines/local/containers/bulk/", {"action": "remove", "ids": [one.id, two.id]}, follow=True
+        "/engines/local/containers/bulk/", {"action": "remove", "ids": [one.id, two.id], "confirm": "yes"}, follow=True
     )
     assert page.content.decode().count("The engine refused to remove") == 2
     assert lab.exists(one.name) and lab.exists(two.name)
     assert AuditEvent.objects.filter(action="container.remove", outcome="failed").count() == 2
 
-    operator_client.post("/engines/local/containers/bulk/", {"action": "remove", "ids": [one.id, two.id], "force": "1"})
+    operator_client.post(
+        "/engines/local/containers/bulk/", {"action": "remove", "ids": [one.id, two.id], "force": "1", "confirm": "yes"}
+    )
     assert not lab.exists(one.name) and not lab.exists(two.name)
     assert AuditEvent.objects.filter(action="container.remove", outcome="succeeded").count() == 2
 
