@@ -42,7 +42,7 @@ def test_it_shows_the_columns_as_the_cli_prints_them(lab, viewer_client):
     # COMMAND: quoted, cut to 20 characters, the whole command on hover
     assert escape('"/bin/sh -c \'echo \\"h…"') in row
     assert f'title="{escape(up.attrs["Path"])}' in row
-    assert re.search(r'title="[^"]+">Less than a (second|minute) ago</td>', row)
+    assert re.search(r'title="[^"]+">less than a (second|minute) ago</td>', row)
     assert re.search(r'<span class="badge state-running">Up [^<]+</span>', row)
     assert escape(f"127.0.0.1:{port}->80/tcp") in row
     assert f">{up.name}</a>" in row
