@@ -6,7 +6,8 @@ from console.audit.models import AuditEvent
 
 
 def post(client, container, action: str, **data):
-    return client.post(f"/engines/local/containers/{container.id}/{action}/", data, follow=True)
+    """The action, confirmed where it asks first (Kill, Remove: tests/test_newuser_confirm.py)."""
+    return client.post(f"/engines/local/containers/{container.id}/{action}/", {"confirm": "yes", **data}, follow=True)
 
 
 def last_event(action: str) -> AuditEvent:

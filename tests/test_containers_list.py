@@ -42,7 +42,7 @@ def test_it_shows_the_columns_as_the_cli_prints_them(lab, viewer_client):
     # COMMAND: quoted, cut to 20 characters, the whole command on hover
     assert escape('"/bin/sh -c \'echo \\"h…"') in row
     assert f'title="{escape(up.attrs["Path"])}' in row
-    assert re.search(r'title="[^"]+">Less than a (second|minute) ago</td>', row)
+    assert re.search(r'title="[^"]+">less than a (second|minute) ago</td>', row)
     assert re.search(r'<span class="badge state-running">Up [^<]+</span>', row)
     assert escape(f"127.0.0.1:{port}->80/tcp") in row
     assert f">{up.name}</a>" in row
@@ -106,13 +106,15 @@ def test_an_operator_stops_and_removes_several_containers_in_one_action(lab, ope
 
     # without force the engine refuses to remove running containers: each refusal is said and recorded
     page = operator_client.post(
-        "/engines/local/containers/bulk/", {"action": "remove", "ids": [one.id, two.id]}, follow=True
+        "/engines/local/containers/bulk/", {"action": "remove", "ids": [one.id, two.id], "confirm": "yes"}, follow=True
     )
     assert page.content.decode().count("The engine refused to remove") == 2
     assert lab.exists(one.name) and lab.exists(two.name)
     assert AuditEvent.objects.filter(action="container.remove", outcome="failed").count() == 2
 
-    operator_client.post("/engines/local/containers/bulk/", {"action": "remove", "ids": [one.id, two.id], "force": "1"})
+    operator_client.post(
+        "/engines/local/containers/bulk/", {"action": "remove", "ids": [one.id, two.id], "force": "1", "confirm": "yes"}
+    )
     assert not lab.exists(one.name) and not lab.exists(two.name)
     assert AuditEvent.objects.filter(action="container.remove", outcome="succeeded").count() == 2
 

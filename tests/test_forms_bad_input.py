@@ -210,8 +210,8 @@ def test_the_action_forms(operator_client, fuzz_container, action, value):
     if field == "grace":  # a stop waits its grace time out: keep the wait short
         assume(not (value.strip().isascii() and value.strip().isdigit() and 1 < int(value) <= 600))
     response = operator_client.post(
-        reverse(f"container_{action}", args=["local", fuzz_container]), {field: value}, follow=True
-    )
+        reverse(f"container_{action}", args=["local", fuzz_container]), {field: value, "confirm": "yes"}, follow=True
+    )  # confirmed: Kill asks first (tests/test_newuser_confirm.py)
     assert MESSAGE.search(answered(response))
 
 

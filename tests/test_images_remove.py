@@ -94,7 +94,7 @@ def test_a_viewer_may_preview_but_not_remove(viewer_client, name):
 def test_prune_removes_dangling_images_and_says_the_space_reclaimed(operator_client, name):
     dangling = import_image(size=2_000_000)
     kept = import_image(name, "1")
-    response = operator_client.post(reverse("image_prune", args=["local"]))
+    response = operator_client.post(reverse("image_prune", args=["local"]), {"confirm": "yes"})
     page = response.content.decode()
     assert f"Deleted: {dangling}" in page and kept not in page
     assert "Total reclaimed space: " in page and "Total reclaimed space: 0B" not in page

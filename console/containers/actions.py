@@ -18,6 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from console import engine, policy, snapshot
 from console.accounts.roles import ADMIN, OPERATOR, deny, has_role, role_required
 from console.audit.record import record
+from console.confirm import ask, confirmed
+from console.containers import confirming
 from console.containers.forms import COMMAND_LIMIT, NAME, RunForm
 from console.containers.job_kinds import EXEC, mark_stopping, unmark_stopping
 from console.containers.job_kinds import KIND as RUN
@@ -26,6 +28,7 @@ from console.images import registries
 from console.images.reference import parse
 from console.jobs.runner import enqueue
 
+CONFIRM_FIRST = ("kill", "remove")  # what cannot be undone says what it will do first
 SIGNALS = ["SIGKILL", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"]
 GRACE_MAX = 600
 BULK_ACTIONS = ("start", "stop", "remove")
@@ -142,6 +145,11 @@ def action_view(action: str):
         except BadInput as exc:
             messages.error(request, f"Nothing was done: {exc}")
             return _back(request, container_id)
+        if action in CONFIRM_FIRST and not confirmed(request):
+            try:
+                return ask(request, confirming.single(action, engine.inspect_container(container_id), params))
+            except engine.EngineError:
+                pass  # nothing to ask about: the action says what the engine answered
         # Stopping a container a run job follows: its page says "Stopping…" until the job has ended.
         job_id = request.POST.get("job", "")
         stopping = action == "stop" and mark_stopping(job_id, container_id, params["grace"])
@@ -182,6 +190,9 @@ def container_bulk(request: HttpRequest) -> HttpResponse:
     except BadInput as exc:
         messages.error(request, f"Nothing was done: {exc}")
         return _back_to_list(request)
+    if action == "remove" and not confirmed(request):
+        cancel = _back_to_list(request)["Location"]
+        return ask(request, confirming.bulk_remove(ids, params["force"], cancel))
     for container_id in ids:
         done, message, _ = act(request, action, container_id, params)
         (messages.success if done else messages.error)(request, message)

@@ -36,6 +36,9 @@ COLUMNS = [
 STATES = ["running", "paused", "restarting", "created", "exited", "removing", "dead"]
 LOG_TAILS = [100, 200, 500, 1000]
 LOG_WINDOW = 1000  # lines the page holds (static/containers.js drops older ones); also a poll's most
+LOG_SEARCH_LINES = 100_000  # a filter searches at most the log's last this many lines…
+LOG_SEARCH_BYTES = 64 * 1024 * 1024  # …and reads at most this much of it
+LOG_FILTER_MAX = 200
 
 
 def _show_all(request: HttpRequest) -> bool:
@@ -126,31 +129,51 @@ def _number(text: str | None, default: int) -> int:
 
 @require_GET
 def container_logs(request: HttpRequest, container_id: str) -> HttpResponse:
-    """The last lines (a fresh window), or, when the page polls with its cursor, only the newer ones."""
+    """The last lines (a fresh window), or, when the page polls with its cursor, only the newer ones; with a
+    filter, the lines holding its text, searched for in the whole log (bounded) on the server."""
     polling = "after" in request.GET
     after = _number(request.GET.get("after"), 0)
     tail = _number(request.GET.get("tail"), 200)
     tail = tail if tail in LOG_TAILS else 200
+    query = request.GET.get("q", "").strip()[:LOG_FILTER_MAX]
+    ctx: dict = {"container_id": container_id, "log_tails": LOG_TAILS, "tail": tail, "q": query}
+    search = None
     try:
-        lines = engine.read_logs(container_id, tail=LOG_WINDOW if polling else tail, after=after)
+        if query and not polling:
+            search = engine.search_logs(
+                container_id, query, scan=LOG_SEARCH_LINES, keep=tail, max_bytes=LOG_SEARCH_BYTES
+            )
+            lines = search.lines
+        else:
+            lines = engine.read_logs(container_id, tail=LOG_WINDOW if polling else tail, after=after)
     except engine.NotFound:
         return HttpResponseStopPolling()
     except engine.EngineError as exc:
         if polling:
             return HttpResponse(status=204)
-        ctx = {"log_error": exc.message, "container_id": container_id, "log_tails": LOG_TAILS, "tail": tail}
-        return render(request, "containers/detail.html#logs", ctx)
+        return render(request, _logs_template(request), {**ctx, "log_error": exc.message})
+    cursor = lines[-1].nanos if lines else after
+    if search is not None:
+        cursor = search.last  # the filter's matches end earlier than what it read
+    if query:
+        needle = query.casefold()
+        lines = [line for line in lines if needle in line.text.casefold()]
     if polling and not lines:
-        return HttpResponse(status=204)
-    ctx = {
-        "lines": lines,
-        "cursor": lines[-1].nanos if lines else after,
-        "container_id": container_id,
-        "log_tails": LOG_TAILS,
-        "tail": tail,
-        "window": LOG_WINDOW,
-    }
-    return render(request, "containers/detail.html#" + ("log_poll" if polling else "logs"), ctx)
+        # Nothing to show, but what was read moves the cursor on: the poller is swapped in with it.
+        return (
+            HttpResponse(status=204)
+            if cursor == after
+            else render(request, "containers/detail.html#log_poll", {**ctx, "lines": [], "cursor": cursor})
+        )
+    ctx.update(
+        {"lines": lines, "cursor": cursor, "window": LOG_WINDOW, "search": search, "search_limit": LOG_SEARCH_LINES}
+    )
+    return render(request, "containers/detail.html#log_poll" if polling else _logs_template(request), ctx)
+
+
+def _logs_template(request: HttpRequest) -> str:
+    """The whole logs card on the page's first load; only its lines and summary when its controls ask."""
+    return "containers/detail.html#log_body" if request.GET.get("part") == "body" else "containers/detail.html#logs"
 
 
 @require_GET

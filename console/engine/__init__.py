@@ -5,7 +5,7 @@ Views, tasks and the watcher call `engine.<function>` and get plain values back;
 Each area keeps its calls in its own module; this package's face is the names below.
 """
 
-from console.engine.container_logs import log_download, read_logs
+from console.engine.container_logs import LogSearch, log_download, read_logs, search_logs
 from console.engine.container_run import (
     Attachment,
     Exec,
@@ -111,6 +111,8 @@ __all__ = [
     "pull_stream",
     "raw_listing",
     "read_logs",
+    "search_logs",
+    "LogSearch",
     "recent_events",
     "registry_config",
     "registry_config_of",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,13 +58,10 @@ def _open(c, ref: str, params: dict[str, object]):
     return response, tty
 
 
-def read_logs(ref: str, tail: int, after: int = 0) -> list[LogLine]:
-    """The last `tail` lines, or of those only the ones newer than the `after` cursor (nanoseconds)."""
-    params: dict[str, object] = {"stdout": 1, "stderr": 1, "timestamps": 1, "tail": tail}
-    if after:
-        params["since"] = _since_param(after)
+def _lines(ref: str, params: dict[str, object], after: int = 0, meter: dict | None = None) -> Iterator[LogLine]:
+    """The log's lines newer than `after`, as the engine sends them; stops once `meter["read"]` (bytes so
+    far) reaches `meter["max"]`, and then sets `meter["stopped"]`."""
     response, tty = call(lambda c: _open(c, ref, params))
-    lines = []
     with errors(), response:
         pending = {"stdout": b"", "stderr": b""}
         for stream, data in _frames(response, tty):
@@ -72,8 +70,45 @@ def read_logs(ref: str, tail: int, after: int = 0) -> list[LogLine]:
                 stamp, _, text = raw.decode("utf-8", errors="replace").partition(" ")
                 nanos = _nanos(stamp)
                 if nanos > after:
-                    lines.append(LogLine(stream, nanos, stamp, text))
-    return lines
+                    yield LogLine(stream, nanos, stamp, text)
+            if meter is not None:
+                meter["read"] += len(data)
+                if meter["read"] >= meter["max"]:
+                    meter["stopped"] = True
+                    return
+
+
+def read_logs(ref: str, tail: int, after: int = 0) -> list[LogLine]:
+    """The last `tail` lines, or of those only the ones newer than the `after` cursor (nanoseconds)."""
+    params: dict[str, object] = {"stdout": 1, "stderr": 1, "timestamps": 1, "tail": tail}
+    if after:
+        params["since"] = _since_param(after)
+    return list(_lines(ref, params, after))
+
+
+@dataclass(frozen=True)
+class LogSearch:
+    lines: list[LogLine]  # the newest matching lines, at most `keep` of them
+    matched: int  # how many lines matched in all
+    scanned: int  # how many lines were read
+    bounded: bool  # True when the log may hold older lines than were read
+    last: int  # the newest line read, as a cursor for what comes next
+
+
+def search_logs(ref: str, text: str, scan: int, keep: int, max_bytes: int) -> LogSearch:
+    """The lines holding `text` (any case) among the log's last `scan` lines, reading at most `max_bytes`."""
+    needle = text.casefold()
+    params: dict[str, object] = {"stdout": 1, "stderr": 1, "timestamps": 1, "tail": scan}
+    found: deque[LogLine] = deque(maxlen=keep)
+    matched = scanned = last = 0
+    meter = {"read": 0, "max": max_bytes, "stopped": False}
+    for line in _lines(ref, params, meter=meter):
+        scanned, last = scanned + 1, line.nanos
+        if needle in line.text.casefold():
+            matched += 1
+            found.append(line)
+    # As many lines as were asked for came back (older ones went unread), or the bytes ran out.
+    return LogSearch(list(found), matched, scanned, scanned >= scan or meter["stopped"], last)
 
 
 def log_download(ref: str, timestamps: bool) -> Iterator[bytes]:

@@ -3,12 +3,14 @@ from dataclasses import replace
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from console import engine, snapshot
 from console.accounts.roles import ADMIN, OPERATOR, has_role, role_required
 from console.audit.record import record
+from console.confirm import Question, ask, confirmed
 from console.htmx import htmx_partial
 from console.images import credentials
 from console.images.forms import REFERENCE_MAX, CredentialForm, PullForm, TagForm
@@ -17,6 +19,8 @@ from console.images.pulling import KIND, PullRefused, join_or_enqueue_pull
 from console.images.removal import preview_removal
 from console.listing import Column, sort_of, window
 from console.secrets import mask
+from console.system.disk import last_disk_usage
+from console.templatetags.console_tags import ago, docker_size
 
 COLUMNS = [
     Column("repository", "Repository", lambda r: r.repository),
@@ -217,6 +221,8 @@ def _removal_summary(removal: engine.Removal, image_id: str) -> str:
 @require_POST
 @role_required(OPERATOR, "image.prune")
 def image_prune(request: HttpRequest) -> HttpResponse:
+    if not confirmed(request):
+        return ask(request, _prune_question())
     try:
         lines, reclaimed = engine.prune_images()
         snapshot.changed()
@@ -228,6 +234,33 @@ def image_prune(request: HttpRequest) -> HttpResponse:
     record(request, "image.prune", "dangling images", "succeeded", deleted=deleted, space_reclaimed=reclaimed)
     ctx = {"title": "Pruned dangling images", "lines": lines, "reclaimed": reclaimed}
     return render(request, "images/result.html", ctx)
+
+
+def _prune_question() -> Question:
+    """`docker image prune`'s y/N, with the dangling images it would delete and the space it may free."""
+    try:
+        dangling = [row for row in snapshot.images() if row.tag == "<none>"]
+    except engine.EngineError:
+        dangling = []
+    count = f"{len(dangling)} dangling image{'s' * (len(dangling) != 1)}"
+    items = [(row.short_id, f"{row.repository}, {docker_size(row.size)}, made {ago(row.created)}") for row in dangling]
+    disk = last_disk_usage()
+    images = next((row for row in disk.rows if row.get("type") == "Images"), None) if disk else None
+    if images is None:
+        space = "Space to be freed: unknown (disk use has not been computed yet; the System page computes it)."
+    else:
+        space = (
+            f"Space to be freed: at most {docker_size(images.get('reclaimable', 0))}, the images' reclaimable space"
+            f" when disk use was last computed ({ago(disk.computed)})."
+        )
+    return Question(
+        title="Prune dangling images?",
+        intro=f"You are about to delete {count} (untagged; images a container uses stay):",
+        button=f"Delete {count}",
+        cancel=reverse("image_list", args=[engine.current()]),
+        items=items,
+        notes=[space, "This cannot be undone."],
+    )
 
 
 def _registries_page(request: HttpRequest, form: CredentialForm, status: int = 200) -> HttpResponse:

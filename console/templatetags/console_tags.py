@@ -54,12 +54,13 @@ def hx_vals(live_token: str) -> str:
 
 @register.filter
 def ago(value: datetime | None) -> str:
-    """'2 months ago', as docker's CLI says it."""
+    """'2 months ago', as docker's CLI says it, in lower case: it is read mid-sentence ("Computed less than a
+    minute ago")."""
     if not value:
         return ""
     delta = timezone.now() - value
     if delta.total_seconds() < 60:
-        return "Less than a minute ago" if delta.total_seconds() >= 1 else "Less than a second ago"
+        return "less than a minute ago" if delta.total_seconds() >= 1 else "less than a second ago"
     return timesince(value, depth=1).replace("\xa0", " ") + " ago"
 
 
