@@ -46,7 +46,7 @@ def test_container_ids_cannot_climb_either(operator_client, victims):
     client, volume, _ = victims
     response = operator_client.post(
         reverse("container_bulk", args=["local"]),
-        {"action": "remove", "ids": [f"../volumes/{volume.name}"], "force": "1"},
+        {"action": "remove", "ids": [f"../volumes/{volume.name}"], "force": "1", "confirm": "yes"},
         follow=True,
     )
     assert response.status_code == 200 and "No such object" in response.content.decode()
