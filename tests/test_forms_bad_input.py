@@ -289,7 +289,7 @@ def test_the_audit_search_and_its_exports(viewer_client, query):
 
 
 # the system page asks the engine for its whole event history
-@settings(FORMS, max_examples=min(10, FORMS.max_examples))
+@settings(FORMS, max_examples=min(5, FORMS.max_examples))
 @given(query=st.fixed_dictionaries({"type": text_or("container", "image"), "action": TEXT}))
 def test_the_event_feed_filter(viewer_client, query):
     assert lists(viewer_client.get(reverse("system", args=["local"]), query), query)
