@@ -8,8 +8,11 @@ stops (or has been gone for LOCK_TTL seconds), then takes over; one that finds i
 
 import contextlib
 import contextvars
+import os
 import signal
+import socket
 import threading
+import uuid
 
 import redis
 from django.core.management.base import BaseCommand
@@ -28,6 +31,8 @@ class EngineWatcher:
 
     def __init__(self, name: str, say) -> None:
         self.name, self.say = name, say
+        # Who holds an engine's lock, as the lock's value: which host and process watches it.
+        self.me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self.run, name=f"watch-{name}", daemon=True)
         self.thread.start()
@@ -51,12 +56,13 @@ class EngineWatcher:
         told = False
         while not self.stop_event.is_set():
             try:
-                if lock.acquire(blocking=False):
+                if lock.acquire(blocking=False, token=self.me):
                     break
             except redis.RedisError as exc:
                 self.say(f"{self.name}: Redis does not answer ({exc}); waiting.")
             if not told:
-                self.say(f"Another watcher of the engine {self.name} runs; waiting until it stops.")
+                holder = snapshot.connection().get(snapshot.key("watcher", "lock")) or "?"
+                self.say(f"Another watcher of the engine {self.name} runs ({holder}); waiting until it stops.")
                 told = True
             self.stop_event.wait(1)
         else:
