@@ -44,7 +44,7 @@ def _engine_roles(user: AbstractBaseUser) -> dict[str, str]:
 
 def forget_roles(user: AbstractBaseUser) -> None:
     """After a change of roles, the next check reads them again."""
-    for attr in ("_console_role", "_console_engine_roles"):
+    for attr in ("_console_role", "_console_engine_roles", "_console_visible_engines"):
         if hasattr(user, attr):
             delattr(user, attr)
 
@@ -95,10 +95,14 @@ def can_see_engine(user: AbstractBaseUser, engine_name: str) -> bool:
 
 def visible_engines(user: AbstractBaseUser) -> list:
     """The Engine rows a user has a role on, by name; the others do not exist for them."""
-    from console.engines.models import Engine
+    cached = getattr(user, "_console_visible_engines", None)
+    if cached is None:  # once per request: the view and the context processor both ask
+        from console.engines.models import Engine
 
-    Engine.objects.ensure_environment()
-    return [row for row in Engine.objects.all() if can_see_engine(user, row.name)]
+        Engine.objects.ensure_environment()
+        cached = [row for row in Engine.objects.all() if can_see_engine(user, row.name)]
+        user._console_visible_engines = cached
+    return cached
 
 
 HIDDEN_ERROR = "The engine's error is shown to whoever asked for the job and to Admins."
