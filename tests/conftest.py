@@ -17,6 +17,8 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from hypothesis import HealthCheck, settings
 
+from console.system.management.commands.workers import worker_argv
+
 ROOT = Path(__file__).resolve().parent.parent
 # Playwright's sync API keeps an event loop in the main thread; Django's ORM calls in tests are still sync.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -203,22 +205,10 @@ class Worker(ConsoleCommand):
     """A real `celery worker` process on the test database and the lab's Redis."""
 
     def __init__(self):
+        # make run's worker of the lab's engine, started quicker (no gossip or mingle with other workers).
+        argv = worker_argv("local") + ["--concurrency=2", "--without-gossip", "--without-mingle"]
         super().__init__(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "console",
-                "worker",
-                "--loglevel=INFO",
-                "--pool=prefork",
-                "--concurrency=2",
-                "--without-gossip",
-                "--without-mingle",
-                "-Q",
-                "engine.local",
-            ],
+            argv,
             "worker",
             JOB_HEARTBEAT_SECONDS="1",
         )
