@@ -47,6 +47,9 @@ def _queue(request: HttpRequest, image: str, containers: list[engine.ContainerDe
         for container in containers:
             if found := policy.check(request.user, container.host_config):
                 dangerous[container.name] = found
+    except engine.EngineError as exc:
+        messages.error(request, f"Could not check {container.name} with the engine: {exc.message}")
+        return redirect(cancel)
     except policy.Refused as exc:
         why = f"Only Admins may update {container.name}, which reaches the host through"
         messages.error(request, f"{why} {'; '.join(exc.reasons)}. Nothing was done.")

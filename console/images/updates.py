@@ -39,7 +39,7 @@ def tags_from_registries(images: list[dict[str, Any]]) -> dict[str, tuple[str, s
     return found
 
 
-def _check_registry(domain: str, tags: dict[str, tuple[str, set[str]]], auth) -> tuple[dict, dict]:
+def _check_registry(tags: dict[str, tuple[str, set[str]]], auth) -> tuple[dict, dict]:
     """One registry's tags, in order, until the registry itself fails."""
     results: dict[str, dict[str, Any]] = {}
     try:
@@ -85,7 +85,7 @@ def check_updates(log) -> dict[str, Any]:
         asked[domain] = (domain_tags, credentials.auth_config(domain), before)
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(asked)))) as pool:
         futures = {
-            domain: pool.submit(contextvars.copy_context().run, _check_registry, domain, domain_tags, auth)
+            domain: pool.submit(contextvars.copy_context().run, _check_registry, domain_tags, auth)
             for domain, (domain_tags, auth, _) in asked.items()
         }
         for domain, future in futures.items():
