@@ -4,10 +4,13 @@ container on it with every setting kept, or puts the old one back when the new o
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import shutil
 import tempfile
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import docker
@@ -264,3 +267,79 @@ def test_an_operator_may_not_update_a_container_that_reaches_the_host(
     assert not Job.objects.filter(kind="container.update").exists()
     asked = admin_client.post(reverse("container_update", args=["local", name]))
     assert asked.status_code == 200 and f"Update {name}?" in asked.content.decode()
+
+
+class LimitingRegistry:
+    """The lab registry behind a proxy that, once told to, answers every manifest request with 429."""
+
+    def __init__(self, upstream: str):
+        self.upstream, self.limiting = upstream, False
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.host = f"127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _handler(self):
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_HEAD(self):
+                self._forward(body=False)
+
+            def do_GET(self):
+                self._forward(body=True)
+
+            def _forward(self, body: bool):
+                if proxy.limiting and "/manifests/" in self.path:
+                    self.send_response(429)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                upstream = http.client.HTTPConnection(proxy.upstream, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                upstream.request(self.command, self.path, headers=headers)
+                response = upstream.getresponse()
+                data = response.read() if body else b""
+                self.send_response(response.status)
+                for key, value in response.getheaders():
+                    if key.lower() not in ("connection", "transfer-encoding"):
+                        self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+                upstream.close()
+
+        return Handler
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_registry_that_rate_limits_is_left_alone_for_a_while(job_runner, operator_client, registry, settings):
+    proxy = LimitingRegistry(registry)
+    settings.ALLOWED_REGISTRIES = [proxy.host]
+    repository = f"updates/limited{uuid.uuid4().hex[:6]}"
+    tag = f"{proxy.host}/{repository}:1"
+    try:
+        build(f"{registry}/{repository}:1", "1", ["sleep", "3600"])
+        push(f"{registry}/{repository}:1")
+        docker.from_env().api.pull(f"{proxy.host}/{repository}", tag="1")  # the engine knows it by the proxy's name
+        assert f"{tag}: up to date" in check(operator_client).output
+        proxy.limiting = True
+
+        limited = check(operator_client)
+        row = snapshot.updates()["registries"][proxy.host]
+        assert f"Rate-limited by {proxy.host}: not asked again for 15 minutes." in row["error"]
+        assert f"{tag}: up to date" in limited.output  # the last answer is kept meanwhile
+        page = operator_client.get(reverse("image_list", args=["local"])).content.decode()
+        assert f"Rate-limited by {proxy.host}" in page
+
+        proxy.limiting = False  # it would answer now, but is not asked until the time is up
+        assert f"{proxy.host}: rate-limited; left alone until" in check(operator_client).output
+    finally:
+        proxy.stop()
+        with contextlib.suppress(docker.errors.APIError):
+            docker.from_env().api.remove_image(tag, force=True)
