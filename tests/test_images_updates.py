@@ -299,8 +299,11 @@ class LimitingRegistry:
                     self.end_headers()
                     return
                 upstream = http.client.HTTPConnection(proxy.upstream, timeout=30)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                upstream.request(self.command, self.path, headers=headers)
+                upstream.putrequest(self.command, self.path, skip_accept_encoding=True)
+                for key, value in self.headers.items():  # every Accept header: they pick the manifest type
+                    if key.lower() not in ("host", "connection"):
+                        upstream.putheader(key, value)
+                upstream.endheaders()
                 response = upstream.getresponse()
                 data = response.read() if body else b""
                 self.send_response(response.status)
