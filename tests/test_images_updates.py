@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import re
 import shutil
 import tempfile
 import threading
@@ -25,6 +26,7 @@ from tests.conftest import wait_until
 from tests.images_registries import AuthRegistry
 from tests.lab import BUSYBOX
 
+pytest_plugins = ["tests.watcher_process"]
 # Serial: a check covers every tag on the engine, and its results are the engine's one entry in the snapshot.
 pytestmark = pytest.mark.serial
 SECOND = 1_000_000_000
@@ -346,3 +348,16 @@ def test_a_registry_that_rate_limits_is_left_alone_for_a_while(job_runner, opera
         proxy.stop()
         with contextlib.suppress(docker.errors.APIError):
             docker.from_env().api.remove_image(tag, force=True)
+
+
+@pytest.mark.worker
+def test_the_watcher_has_each_engine_checked_on_a_timer(worker, start_watcher, viewer_client):
+    assert "Updates not checked yet." in viewer_client.get(reverse("image_list", args=["local"])).content.decode()
+    start_watcher(UPDATE_CHECK_INTERVAL="3600").wait_following()
+    job = wait_until(lambda: Job.objects.filter(kind="image.update_check").first(), message="the timer's check")
+    assert job.requested_by_name == "console" and job.engine == "local"
+    wait_until(lambda: Job.objects.get(pk=job.pk).state == "succeeded", timeout=120, message="the check to succeed")
+    page = viewer_client.get(reverse("image_list", args=["local"])).content.decode()
+    status = re.search(r'<p class="muted" id="update-status">.*?</p>', page, re.S).group(0)
+    assert re.search(r'Updates last checked <span title="[^"]+">less than a \w+ ago</span>', status), status
+    assert Job.objects.filter(kind="image.update_check").count() == 1  # not again before UPDATE_CHECK_INTERVAL
