@@ -221,6 +221,9 @@ def test_a_new_image_that_exits_at_once_is_rolled_back(job_runner, operator_clie
     back = api.inspect_container(name)
     assert back["Id"] == old and back["Image"] == first and back["State"]["Running"]
     assert [c["Names"] for c in api.containers(all=True, filters={"name": name})] == [[f"/{name}"]]
+    outcome = AuditEvent.objects.get(action="container.update", outcome="failed")
+    assert [(r["name"], r["old_image"]) for r in outcome.params["rolled_back"]] == [(name, first)]
+    assert outcome.params["rolled_back"][0]["new_image"] == outcome.params["new_image"] != first
 
 
 def test_an_unreachable_registry_shows_its_error_and_the_others_are_checked(
@@ -361,3 +364,30 @@ def test_the_watcher_has_each_engine_checked_on_a_timer(worker, start_watcher, v
     status = re.search(r'<p class="muted" id="update-status">.*?</p>', page, re.S).group(0)
     assert re.search(r'Updates last checked <span title="[^"]+">less than a \w+ ago</span>', status), status
     assert Job.objects.filter(kind="image.update_check").count() == 1  # not again before UPDATE_CHECK_INTERVAL
+
+
+def test_the_request_keeps_what_the_container_set_and_leaves_the_rest_to_the_new_image():
+    from console.engine import recreate_request
+
+    image = {"Env": ["PATH=/bin", "A=1"], "Labels": {"made.by": "tests"}, "Cmd": ["serve"], "Volumes": {"/v": {}}}
+    old = {
+        "Id": "0123456789abcdef",
+        "Name": "/web",
+        "Config": {
+            "Hostname": "myhost",
+            "Env": ["PATH=/bin", "A=1", "B=2"],
+            "Labels": {"made.by": "tests", "team": "x"},
+            "Cmd": ["serve"],
+            "Volumes": {"/v": {}},
+        },
+        "HostConfig": {"NetworkMode": "host", "Memory": 1},
+        "Mounts": [{"Type": "volume", "Name": "anon1", "Destination": "/v", "RW": True}],
+        "NetworkSettings": {"Networks": {"host": {}}},
+    }
+    recreate = recreate_request(old, image, "app:2")
+    assert recreate.name == "web" and recreate.networks == {}
+    config = recreate.config
+    assert config["Env"] == ["B=2"] and config["Labels"] == {"team": "x"} and config["Volumes"] == {}
+    assert "Cmd" not in config and "Hostname" not in config  # the new image's command; the host's name
+    assert config["HostConfig"]["Mounts"] == [{"Type": "volume", "Source": "anon1", "Target": "/v", "ReadOnly": False}]
+    assert config["HostConfig"]["Memory"] == 1 and "NetworkingConfig" not in config

@@ -12,6 +12,7 @@ from contextlib import suppress
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 
 from console import engine, policy
 from console.images import updates
@@ -19,13 +20,17 @@ from console.images.pulling import pull_image
 from console.jobs.runner import JobContext
 
 KIND = "container.update"
-STOP_GRACE = 10
+STOP_GRACE = 10  # seconds, as `docker stop`, unless the container says otherwise (--stop-timeout)
 POLL_SECONDS = 0.25
 NS = 1_000_000_000
 
 
 class Rejected(engine.EngineError):
-    """The new container failed: the old one is back."""
+    """The new container failed: the old one is back. `found`: its name and its old and new image ids."""
+
+    def __init__(self, message: str, found: dict[str, Any]):
+        super().__init__(message)
+        self.found = found
 
 
 def _health_deadline(health: dict[str, Any]) -> float:
@@ -72,7 +77,7 @@ def update_container(ctx: JobContext, container_id: str, image: str) -> dict[str
     old_image_config = engine.raw_image(old["Image"]).get("Config") or {}
     recreate = engine.recreate_request(old, old_image_config, image)
     # The exact request the engine will get: host-reaching settings are for Admins (console/policy.py).
-    policy.check(ctx.job.requested_by, recreate.config["HostConfig"])
+    policy.check(ctx.job.requested_by or AnonymousUser(), recreate.config["HostConfig"])
     found = {"name": name, "old_id": old["Id"], "old_image": old["Image"], "new_image": new_image["Id"]}
     if old["Image"] == new_image["Id"]:
         ctx.log(f"{name}: already on {image} ({new_image['Id'][:19]}); nothing to do.")
@@ -81,7 +86,7 @@ def update_container(ctx: JobContext, container_id: str, image: str) -> dict[str
     parked = f"{name}-old-{old['Id'][:12]}"
     if was_running:
         ctx.log(f"{name}: stopping it…")
-        engine.stop_container(old["Id"], STOP_GRACE)
+        engine.stop_container(old["Id"], (old.get("Config") or {}).get("StopTimeout") or STOP_GRACE)
     engine.rename_container(old["Id"], parked)
     ctx.log(f"{name}: renamed to {parked}; creating it again on {image}…")
     new_id = ""
@@ -101,7 +106,7 @@ def update_container(ctx: JobContext, container_id: str, image: str) -> dict[str
         engine.rename_container(old["Id"], name)
         if was_running:
             engine.start_container(old["Id"])
-        raise Rejected(f"{name} was not updated: {why} The old container is back, under its name.") from exc
+        raise Rejected(f"{name} was not updated: {why} The old container is back, under its name.", found) from exc
     engine.remove_container(old["Id"])
     ctx.log(f"{name}: updated; {parked} removed.")
     return {**found, "new_id": new_id}
@@ -112,17 +117,20 @@ def update_containers(ctx: JobContext) -> dict[str, Any]:
     image = ctx.params["image"]
     pulled = pull_image(ctx, image)
     updates.mark_current(image, pulled["id"], pulled.get("digest", ""))
-    done, failed = [], []
+    done, failed, rolled_back = [], [], []
     for container_id in ctx.params["containers"]:
         try:
             done.append(update_container(ctx, container_id, image))
         except (engine.EngineError, policy.Refused) as exc:
             failed.append(getattr(exc, "message", str(exc)))
             ctx.log(failed[-1])
+            if isinstance(exc, Rejected):
+                rolled_back.append(exc.found)
     # The outcome event says, per container, the image it was on and the one it is on now.
     ctx.outcome = {
         "new_image": pulled["id"],
         "failed": failed,
+        "rolled_back": rolled_back,
         "updated": [{k: row[k] for k in ("name", "old_image", "new_image", "old_id", "new_id")} for row in done],
     }
     if len(done) == 1 and not failed:

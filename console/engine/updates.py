@@ -53,6 +53,10 @@ def recreate_request(old: dict[str, Any], image_config: dict[str, Any], image: s
             request[key] = config[key]
     if request.get("Hostname") == old["Id"][:12]:
         del request["Hostname"]  # the engine's default, which a new container gets anew
+    mode = str((old.get("HostConfig") or {}).get("NetworkMode") or "")
+    if mode == "host" or mode.startswith("container:"):
+        for key in ("Hostname", "Domainname", "MacAddress"):  # the shared namespace's, not the container's to set
+            request.pop(key, None)
     for key in FROM_IMAGE:
         if config.get(key) is not None and config.get(key) != image_config.get(key):
             request[key] = config[key]
