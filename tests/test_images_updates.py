@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -24,7 +25,7 @@ from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from tests.conftest import wait_until
 from tests.images_registries import AuthRegistry
-from tests.lab import BUSYBOX
+from tests.lab import BUSYBOX, docker_at
 
 pytest_plugins = ["tests.watcher_process"]
 # Serial: a check covers every tag on the engine, and its results are the engine's one entry in the snapshot.
@@ -189,6 +190,8 @@ def test_it_finds_an_update_and_recreates_the_container_on_it_with_every_setting
 
     job = run_job(operator_client, "container_update", ["local", name], {})
     assert job.state == "succeeded", job.error + job.output
+    page = operator_client.get(reverse("job_detail", args=[job.pk])).content.decode()
+    assert 'id="pull-layers"' in page and f"{name}: updated; {name}-old-{before['Id'][:12]} removed." in page
     after = api.inspect_container(name)
     assert after["Id"] != before["Id"] and after["Image"] != first
     assert api.inspect_image(tag)["Id"] == after["Image"]
@@ -391,3 +394,41 @@ def test_the_request_keeps_what_the_container_set_and_leaves_the_rest_to_the_new
     assert "Cmd" not in config and "Hostname" not in config  # the new image's command; the host's name
     assert config["HostConfig"]["Mounts"] == [{"Type": "volume", "Source": "anon1", "Target": "/v", "ReadOnly": False}]
     assert config["HostConfig"]["Memory"] == 1 and "NetworkingConfig" not in config
+
+
+def multi_platform(registry: str, repository: str, version: str) -> str:
+    """repository:multi on the registry as an index of two platforms (one image each); the index digest."""
+    host = os.environ["DOCKER_HOST"]
+    parts = []
+    for arch in ("amd64", "arm64"):
+        part = f"{registry}/{repository}:{version}-{arch}"
+        build(part, f"{version}-{arch}", ["sleep", "3600"])
+        push(part)
+        parts.append((part, arch))
+    index = f"{registry}/{repository}:multi"
+    made = docker_at(host, "manifest", "create", "--insecure", "--amend", index, *[p for p, _ in parts])
+    assert made.returncode == 0, made.stderr
+    for part, arch in parts:
+        assert docker_at(host, "manifest", "annotate", "--arch", arch, index, part).returncode == 0
+    pushed = docker_at(host, "manifest", "push", "--insecure", "--purge", index)
+    assert pushed.returncode == 0, pushed.stderr
+    return pushed.stdout.decode().strip().splitlines()[-1]
+
+
+def test_a_multi_platform_tag_is_compared_by_its_index_digest(job_runner, operator_client, registry):
+    repository = f"updates/multi{uuid.uuid4().hex[:6]}"
+    tag = f"{registry}/{repository}:multi"
+    try:
+        first = multi_platform(registry, repository, "1")
+        docker.from_env().api.pull(f"{registry}/{repository}", tag="multi")
+        assert f"{registry}/{repository}@{first}" in docker.from_env().api.inspect_image(tag)["RepoDigests"]
+        assert f"{tag}: up to date" in check(operator_client).output
+
+        second = multi_platform(registry, repository, "2")
+        assert second != first
+        assert f"{tag}: update available" in check(operator_client).output
+        assert snapshot.updates()["tags"][tag]["remote"] == second
+    finally:
+        for name in (tag, *(f"{registry}/{repository}:{v}-{a}" for v in "12" for a in ("amd64", "arm64"))):
+            with contextlib.suppress(docker.errors.APIError):
+                docker.from_env().api.remove_image(name, force=True)
