@@ -10,12 +10,11 @@ in the same check, and one that rate-limits (429) is left alone for a while, lon
 from __future__ import annotations
 
 import contextvars
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
-
-from django.db import close_old_connections
 
 from console import engine, snapshot
 from console.images import credentials, registries
@@ -23,7 +22,7 @@ from console.images.reference import parse
 
 KIND = "image.update_check"
 BACKOFF_FIRST, BACKOFF_MAX = 900, 6 * 3600  # seconds a rate-limited registry is left alone
-_RATE_LIMITED = ("toomanyrequests", "too many requests", "429", "rate limit")
+_RATE_LIMITED = re.compile(r"toomanyrequests|too many requests|\b429\b|rate limit")
 _PER_TAG = ("manifest unknown", "not found", "no such")  # this tag's problem, not the registry's
 
 
@@ -51,7 +50,7 @@ def _check_registry(tags: dict[str, tuple[str, set[str]]], auth) -> tuple[dict, 
                 if exc.status_code == 404 or any(word in text for word in _PER_TAG):
                     results[tag] = {"state": "error", "image_id": image_id, "error": exc.message}
                     continue
-                return results, {"error": exc.message, "rate_limited": any(w in text for w in _RATE_LIMITED)}
+                return results, {"error": exc.message, "rate_limited": bool(_RATE_LIMITED.search(text))}
             state = "current" if remote in digests else "available"
             results[tag] = {"state": state, "image_id": image_id, "local": sorted(digests), "remote": remote}
         return results, {}
@@ -102,7 +101,6 @@ def check_updates(log) -> dict[str, Any]:
                 row["error"] = failure["error"]
                 results.update({t: kept_tags[t] for t in domain_tags if t in kept_tags and t not in found})
             registry_rows[domain] = row
-    close_old_connections()
     for domain, row in sorted(registry_rows.items()):
         log(f"{domain}: {row['error']}" if row.get("error") else f"{domain}: {row['checked']} tag(s) checked")
     for tag, row in sorted(results.items()):
