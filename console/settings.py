@@ -259,6 +259,10 @@ JOB_LOST_AFTER_SECONDS = envint("JOB_LOST_AFTER_SECONDS", "45")
 # The watcher (`manage.py watch`) lists everything afresh this often, and has disk use computed this often.
 WATCH_RELIST_SECONDS = envint("WATCH_RELIST_SECONDS", "300")
 DISK_USAGE_INTERVAL = envint("DISK_USAGE_INTERVAL", "600")
+# Image updates: how often each engine's tags are checked against their registries, and how long a container
+# made on a newer image must keep running (when it has no healthcheck) before its old one is removed.
+UPDATE_CHECK_INTERVAL = envint("UPDATE_CHECK_INTERVAL", "21600")
+UPDATE_SETTLE_SECONDS = envint("UPDATE_SETTLE_SECONDS", "5")
 
 LOGGING = {
     "version": 1,

@@ -307,3 +307,38 @@ def append_events(new: list[dict[str, Any]]) -> None:
 
 def _event_key(raw: dict[str, Any]) -> tuple:
     return raw.get("timeNano"), raw.get("Type"), raw.get("Action"), (raw.get("Actor") or {}).get("ID")
+
+
+# --- image updates (the update check's results, console/images/updates.py) ---------------------
+
+
+def store_updates(found: dict[str, Any]) -> None:
+    """Keep this engine's last update check: per tag, per registry, when."""
+    connection().set(key("updates"), json.dumps({**found, "host": engine.address()}, default=str))
+
+
+def updates() -> dict[str, Any]:
+    """This engine's last update check ({} when none was made, or Redis cannot say)."""
+    try:
+        raw = connection().get(key("updates"))
+    except redis.RedisError:
+        return {}
+    found = json.loads(raw) if raw else {}
+    return found if found.get("host") == engine.address() else {}
+
+
+def updates_available(names: list[str]) -> dict[str, int]:
+    """For the fleet page: how many tags have a newer image on their registry, per engine (one round trip)."""
+    counts: dict[str, int] = {}
+    try:
+        pipe = connection().pipeline(transaction=False)
+        for name in names:
+            with engine.using(name):
+                pipe.get(key("updates"))
+        answers = pipe.execute()
+    except redis.RedisError:
+        return counts
+    for name, raw in zip(names, answers, strict=True):
+        found = json.loads(raw) if raw else {}
+        counts[name] = sum(1 for tag in (found.get("tags") or {}).values() if tag.get("state") == "available")
+    return counts

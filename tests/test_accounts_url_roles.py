@@ -78,6 +78,9 @@ TABLE = {
     "user_engine_roles": ("POST", ADMIN),
     "user_deactivate": ("POST", ADMIN),
     "user_reactivate": ("POST", ADMIN),
+    "image_update_check": ("POST", OPERATOR),
+    "image_update": ("POST", OPERATOR),
+    "container_update": ("POST", OPERATOR),
 }
 ONE_SHORT = {VIEWER: NO_ROLE, OPERATOR: VIEWER, ADMIN: OPERATOR}
 

@@ -19,4 +19,5 @@ def test_the_kind_filter_of_a_fresh_web_process_lists_every_kind(fresh_console):
     page = fresh_console.session().get(f"{fresh_console.url}/jobs/", timeout=10).text
     select = re.search(r'<select name="kind">(.*?)</select>', page, re.S).group(1)
     kinds = re.findall(r'<option value="([^"]+)"', select)
-    assert kinds == ["container.exec", "container.run", "image.pull", "system.df"]
+    expected = ["container.exec", "container.run", "container.update", "image.pull", "image.update_check", "system.df"]
+    assert kinds == expected

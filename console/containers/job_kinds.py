@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import F
 
 from console import engine
+from console.containers import updating
 from console.images import pulling
 from console.jobs.kinds import job_kind
 from console.jobs.models import Job
@@ -175,3 +176,8 @@ def exec_in_container(ctx: JobContext) -> dict:
         running.close()
     ctx.log(f"Exit code {exit_code}.")
     return {"id": container_id, "exit_code": exit_code}
+
+
+@job_kind(updating.KIND, progress="images/_pull_progress.html", row="images/_pull_row.html")
+def update_containers(ctx: JobContext) -> dict:
+    return updating.update_containers(ctx)

@@ -19,6 +19,7 @@ from console.accounts.roles import ADMIN, has_role
 from console.containers import stats
 from console.containers.actions import SIGNALS
 from console.htmx import htmx_partial
+from console.images.updates import update_context
 from console.listing import Column, sort_of, window
 from console.secrets import mask, visible_env
 
@@ -80,6 +81,7 @@ def container_list(request: HttpRequest) -> HttpResponse:
         "total": len(containers),
         "error": error,
         "list_query": _list_query(request, query, show_all),
+        **update_context(),
     }
     template = "containers/list.html#table" if htmx_partial(request) else "containers/list.html"
     return render(request, template, ctx)
@@ -109,6 +111,7 @@ def container_detail(request: HttpRequest, container_id: str) -> HttpResponse:
         "signals": SIGNALS,
         # The exec form is offered only to whom the policy lets in; the POST is checked again all the same.
         "exec_refused": [] if admin or not container.running else _host_reaching(container),
+        **update_context(),
     }
     return render(request, "containers/detail.html", ctx)
 

@@ -39,6 +39,7 @@ class FleetRow:
     disk: DiskUse | None
     jobs_in_flight: int
     last_event: engine.EventRow | None
+    updates: int = 0  # tags with a newer image on their registry, as the last update check found
 
     @property
     def name(self) -> str:
@@ -85,6 +86,7 @@ class FleetRow:
             self.disk and self.disk.job_id,
             self.jobs_in_flight,
             self.last_event and [self.last_event.time.timestamp(), self.last_event.action, self.last_event.actor_id],
+            self.updates,
         ]
 
 
@@ -106,6 +108,7 @@ def fleet_rows(engines: Iterable[Engine]) -> list[FleetRow]:
     )
     disks = last_disk_usages(names)
     peeked = snapshot.peek_fleet(names)
+    available = snapshot.updates_available(names)
     rows = []
     for row in engines:
         seen = peeked.get(row.name, {})
@@ -120,6 +123,7 @@ def fleet_rows(engines: Iterable[Engine]) -> list[FleetRow]:
                 disk=disks.get(row.name),
                 jobs_in_flight=in_flight.get(row.name, 0),
                 last_event=engine.event_row(newest) if newest else None,
+                updates=available.get(row.name, 0),
             )
         )
     return rows

@@ -65,9 +65,16 @@ from console.engine.images import (
     tag_image,
 )
 from console.engine.system import api_version, disk_usage, ping, raw_listing, sdk_version
+from console.engine.updates import Recreate, create_again, raw_container, raw_image, recreate_request, registry_digest
 
 __all__ = [
     "RUNNING_STATES",
+    "Recreate",
+    "create_again",
+    "raw_container",
+    "raw_image",
+    "recreate_request",
+    "registry_digest",
     "Attachment",
     "Exec",
     "OutputPump",

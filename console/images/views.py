@@ -17,6 +17,7 @@ from console.images.forms import REFERENCE_MAX, CredentialForm, PullForm, TagFor
 from console.images.models import RegistryCredential
 from console.images.pulling import KIND, PullRefused, join_or_enqueue_pull
 from console.images.removal import preview_removal
+from console.images.updates import update_context
 from console.listing import Column, sort_of, window
 from console.secrets import mask
 from console.system.disk import last_disk_usage
@@ -54,6 +55,7 @@ def image_list(request: HttpRequest) -> HttpResponse:
         "sort": sort,
         "image_count": len(sizes),
         "total_size": sum(sizes.values()),
+        **update_context(),
     }
     template = "images/list.html#table" if htmx_partial(request) else "images/list.html"
     return render(request, template, ctx)

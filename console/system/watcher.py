@@ -3,7 +3,8 @@
 It lists everything afresh when it starts, whenever its stream reconnects and on a timer
 (the engine remembers only its last 256 events), re-lists what an event touched, records
 changes made outside the console, and runs the console's own timers: lost jobs are reaped
-and disk use (`docker system df`) is computed by a job every DISK_USAGE_INTERVAL seconds.
+disk use (`docker system df`) is computed by a job every DISK_USAGE_INTERVAL seconds, and the engine's tags are
+checked for newer images on their registries every UPDATE_CHECK_INTERVAL seconds.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from console import engine, snapshot
+from console.images import updates
 from console.jobs.models import Job
 from console.jobs.runner import enqueue, reap_lost_jobs
 from console.system import disk, outside
@@ -84,6 +86,7 @@ class Watcher:
         self.relist_timer = Every(settings.WATCH_RELIST_SECONDS)
         self.reap_timer = Every(max(1, settings.JOB_LOST_AFTER_SECONDS // 4))
         self.disk_timer = Every(30)
+        self.update_timer = Every(60)
         self.beat_timer = Every(BEAT_SECONDS)
         self.promises: dict[str, tuple[str, float]] = {}  # container id: (last event's action, give up at)
         self.recheck_at: float | None = None
@@ -272,18 +275,21 @@ class Watcher:
                 if lost := reap_lost_jobs():
                     log.warning("marked %s job(s) as lost: their worker stopped", lost)
             if connected and self.disk_timer.due():
-                self.ask_for_disk_usage()
+                self.ask_for(disk.KIND, "disk usage", settings.DISK_USAGE_INTERVAL)
+            if connected and self.update_timer.due():
+                self.ask_for(updates.KIND, "update check", settings.UPDATE_CHECK_INTERVAL)
         except Exception:
             log.exception("a timer failed; the watcher goes on")
         self.beat()
 
-    def ask_for_disk_usage(self) -> None:
+    def ask_for(self, kind: str, target: str, interval: int) -> None:
+        """Queue a job of this kind unless one was made within `interval` seconds or is still to end."""
         close_old_connections()
-        jobs = Job.objects.filter(kind=disk.KIND, engine=engine.current())
-        recent = timezone.now() - timedelta(seconds=settings.DISK_USAGE_INTERVAL)
+        jobs = Job.objects.filter(kind=kind, engine=engine.current())
+        recent = timezone.now() - timedelta(seconds=interval)
         if jobs.filter(created__gte=recent).exists() or jobs.exclude(state__in=Job.TERMINAL).exists():
             return
-        enqueue(None, disk.KIND, "disk usage")
+        enqueue(None, kind, target)
 
     def beat(self, force: bool = False) -> None:
         if force or self.beat_timer.due():
