@@ -64,7 +64,32 @@ from console.engine.images import (
     remove_image,
     tag_image,
 )
+from console.engine.networks import (
+    Endpoint,
+    NetworkDetail,
+    NetworkRow,
+    connect_body,
+    connect_container,
+    create_network,
+    disconnect_container,
+    inspect_network,
+    network_body,
+    network_rows,
+    prune_networks,
+    remove_network,
+)
 from console.engine.system import api_version, disk_usage, ping, raw_listing, sdk_version
+from console.engine.volumes import (
+    VolumeRow,
+    create_volume,
+    inspect_volume,
+    prune_volumes,
+    remove_volume,
+    volume_body,
+    volume_row,
+    volume_rows,
+    volume_users,
+)
 
 __all__ = [
     "RUNNING_STATES",
@@ -130,4 +155,25 @@ __all__ = [
     "unpause_container",
     "using",
     "volume_host_paths",
+    "Endpoint",
+    "NetworkDetail",
+    "NetworkRow",
+    "connect_body",
+    "connect_container",
+    "create_network",
+    "disconnect_container",
+    "inspect_network",
+    "network_body",
+    "network_rows",
+    "prune_networks",
+    "remove_network",
+    "VolumeRow",
+    "create_volume",
+    "inspect_volume",
+    "prune_volumes",
+    "remove_volume",
+    "volume_body",
+    "volume_row",
+    "volume_rows",
+    "volume_users",
 ]
