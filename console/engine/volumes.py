@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import docker.utils
+
 from console.engine.core import call, parse_time
 
 
@@ -84,8 +86,14 @@ def remove_volume(name: str) -> None:
     call(lambda c: c.api.remove_volume(name))
 
 
+def prunes_every_volume() -> bool:
+    """Engines before API 1.42 prune every unused volume, named or anonymous (and know no `all` filter)."""
+    return call(lambda c: docker.utils.version_lt(c.api.api_version, "1.42"))
+
+
 def prune_volumes(all: bool) -> tuple[list[str], int]:
     """`docker volume prune [-a]`: the volumes removed and the space reclaimed. Without `all` the engine
-    removes unused anonymous volumes only."""
-    answer = call(lambda c: c.api.prune_volumes(filters={"all": ["true"]} if all else None))
+    removes unused anonymous volumes only (see prunes_every_volume)."""
+    every = all and not prunes_every_volume()
+    answer = call(lambda c: c.api.prune_volumes(filters={"all": ["true"]} if every else None))
     return answer.get("VolumesDeleted") or [], answer.get("SpaceReclaimed") or 0

@@ -54,9 +54,17 @@ def volume_list(request: HttpRequest) -> HttpResponse:
         "error": error,
         "total": len(volumes),
         "disk": disk,
+        "prunes_every": _prunes_every(),
     }
     template = "volumes/list.html#table" if htmx_partial(request) else "volumes/list.html"
     return render(request, template, ctx)
+
+
+def _prunes_every() -> bool:
+    try:
+        return engine.prunes_every_volume()
+    except engine.EngineError:
+        return False
 
 
 def _users(name: str) -> list[str]:
@@ -147,7 +155,11 @@ def volume_remove(request: HttpRequest, name: str) -> HttpResponse:
 @require_POST
 @role_required(OPERATOR, "volume.prune")
 def volume_prune(request: HttpRequest) -> HttpResponse:
-    every = request.POST.get("all") == "1"
+    try:
+        every = request.POST.get("all") == "1" or engine.prunes_every_volume()
+    except engine.EngineError as exc:
+        messages.error(request, exc.message)
+        return redirect("volume_list", engine=engine.current())
     if not confirmed(request):
         return ask(request, _prune_question(every))
     try:
