@@ -11,7 +11,6 @@ import uuid
 import pytest
 
 from console.audit.models import AuditEvent
-from tests.containers_lab import lab  # noqa: F401  (the fixture)
 
 BASE = "/engines/local/networks/"
 
@@ -87,7 +86,7 @@ HOST_REACHING = [
 
 
 @pytest.mark.parametrize(("fields", "reason"), HOST_REACHING)
-def test_an_operator_is_refused_each_host_reaching_option_and_that_is_audited(networks, operator_client, fields, reason):
+def test_an_operator_is_refused_each_host_reaching_option_and_it_is_audited(networks, operator_client, fields, reason):
     name = fresh(networks)
     response = operator_client.post(f"{BASE}create/", {"name": name, **fields})
     assert response.status_code == 403

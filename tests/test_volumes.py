@@ -11,7 +11,6 @@ import pytest
 
 from console.jobs.runner import enqueue, execute
 from console.system.disk import KIND as DISK
-from tests.containers_lab import lab  # noqa: F401  (the fixture)
 from tests.test_networks import docker, last
 
 BASE = "/engines/local/volumes/"
