@@ -45,9 +45,8 @@ def test_it_lists_volumes_with_driver_mountpoint_labels_users_and_size_with_its_
     name = fresh(volumes)
     docker("volume", "create", "--label", "team=ops", name)
     user = holder(lab, name, "uses")
-    lab.client.containers.run(
-        "httpd:2.4", ["sh", "-c", "head -c 300000 /dev/zero > /data/blob"], volumes={name: {"bind": "/data"}}, remove=True
-    )
+    write = ["sh", "-c", "head -c 300000 /dev/zero > /data/blob"]
+    lab.client.containers.run("httpd:2.4", write, volumes={name: {"bind": "/data"}}, remove=True)
     before = viewer_client.get(BASE).content.decode()
     assert "Sizes: unknown until disk use is computed" in before
     execute(enqueue(None, DISK, "disk usage").pk)
