@@ -78,6 +78,18 @@ TABLE = {
     "user_engine_roles": ("POST", ADMIN),
     "user_deactivate": ("POST", ADMIN),
     "user_reactivate": ("POST", ADMIN),
+    "network_list": ("GET", VIEWER),
+    "network_create": ("POST", OPERATOR),
+    "network_prune": ("POST", OPERATOR),
+    "network_detail": ("GET", VIEWER),
+    "network_remove": ("POST", OPERATOR),
+    "network_connect": ("POST", OPERATOR),
+    "network_disconnect": ("POST", OPERATOR),
+    "volume_list": ("GET", VIEWER),
+    "volume_create": ("POST", OPERATOR),
+    "volume_prune": ("POST", OPERATOR),
+    "volume_detail": ("GET", VIEWER),
+    "volume_remove": ("POST", OPERATOR),
 }
 ONE_SHORT = {VIEWER: NO_ROLE, OPERATOR: VIEWER, ADMIN: OPERATOR}
 
