@@ -3,6 +3,7 @@ written to the audit trail as an outside change; the console's own are not."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -46,6 +47,18 @@ def test_networks_and_volumes_made_in_a_shell_are_listed_and_attributed(start_wa
     docker("network", "rm", shell_net)
     wait_until(lambda: outside("network.destroy", shell_net), message="the outside network removal")
     wait_until(lambda: all(n.name != shell_net for n in snapshot.networks()), message="the network gone")
+    # An open list asks every few seconds and hears "nothing changed" until something does.
+    page = operator_client.get("/engines/local/volumes/").content.decode()
+    live = {"v": re.search(r'"v": "([^"]+)"', page).group(1)}
+    poll = {"headers": {"HX-Request": "true"}}
+    assert operator_client.get("/engines/local/volumes/", live, **poll).status_code == 204
+    docker("volume", "rm", shell_vol)
+    changed = wait_until(
+        lambda: (r := operator_client.get("/engines/local/volumes/", live, **poll)).status_code == 200 and r,
+        message="the open volume list to change",
+    )
+    assert shell_vol not in changed.content.decode() and 'id="volumes"' in changed.content.decode()
+
     # The console's own create is its own, not an outside change (the shell's, made after it, was judged by now).
     assert outside("network.create", own_net) == []
     assert AuditEvent.objects.filter(action="network.create", target=own_net).get().actor_name == "otto"

@@ -15,6 +15,7 @@ from console.audit.record import record
 from console.confirm import Question, ask, confirmed
 from console.htmx import htmx_partial
 from console.listing import Column, sort_of, window
+from console.live import token, unchanged
 from console.networks.forms import ConnectForm, NetworkForm
 
 COLUMNS = [
@@ -38,6 +39,9 @@ def _matches(row: engine.NetworkRow, query: str) -> bool:
 @require_GET
 @vary_on_headers("HX-Request")
 def network_list(request: HttpRequest) -> HttpResponse:
+    live = token(snapshot.version("networks", "containers"))
+    if htmx_partial(request) and unchanged(request, live):
+        return HttpResponse(status=204)  # the open list is still right
     query = request.GET.get("q", "").strip()
     sort = sort_of(request, COLUMNS, "name")
     try:
@@ -45,7 +49,14 @@ def network_list(request: HttpRequest) -> HttpResponse:
     except engine.EngineError as exc:
         networks, error = [], exc.message
     rows = [n for n in networks if _matches(n, query)]
-    ctx = {"window": window(sort.apply(rows)), "sort": sort, "q": query, "error": error, "total": len(networks)}
+    ctx = {
+        "window": window(sort.apply(rows)),
+        "sort": sort,
+        "q": query,
+        "error": error,
+        "total": len(networks),
+        "live_token": live,
+    }
     template = "networks/list.html#table" if htmx_partial(request) else "networks/list.html"
     return render(request, template, ctx)
 

@@ -15,6 +15,7 @@ from console.audit.record import record
 from console.confirm import Question, ask, confirmed
 from console.htmx import htmx_partial
 from console.listing import Column, sort_of, window
+from console.live import token, unchanged
 from console.system.disk import last_disk_usage
 from console.templatetags.console_tags import ago, docker_size
 from console.volumes.forms import VolumeForm
@@ -36,6 +37,10 @@ def _matches(row: engine.VolumeRow, query: str) -> bool:
 @require_GET
 @vary_on_headers("HX-Request")
 def volume_list(request: HttpRequest) -> HttpResponse:
+    disk = last_disk_usage()
+    live = token(snapshot.version("volumes", "containers"), str(disk.job_id if disk else 0))
+    if htmx_partial(request) and unchanged(request, live):
+        return HttpResponse(status=204)  # the open list is still right
     query = request.GET.get("q", "").strip()
     sort = sort_of(request, COLUMNS, "name")
     try:
@@ -43,7 +48,6 @@ def volume_list(request: HttpRequest) -> HttpResponse:
     except engine.EngineError as exc:
         volumes, error = [], exc.message
     rows = [v for v in volumes if _matches(v, query)]
-    disk = last_disk_usage()
     sizes = disk.volumes if disk else {}
     shown = window(sort.apply(rows))
     ctx = {
@@ -55,6 +59,7 @@ def volume_list(request: HttpRequest) -> HttpResponse:
         "total": len(volumes),
         "disk": disk,
         "prunes_every": _prunes_every(),
+        "live_token": live,
     }
     template = "volumes/list.html#table" if htmx_partial(request) else "volumes/list.html"
     return render(request, template, ctx)
