@@ -201,11 +201,16 @@ def _mounts(host: dict[str, Any]) -> list[str]:
             named.append(source)
     reasons += [f"a bind mount of the host path {path}" for path in dict.fromkeys(host_paths)]
     if named:
-        bound = engine.volume_host_paths()  # one call for all of them
+        # The volumes' own options, judged as their create requests are: one call for all of them.
+        volumes = {v.get("Name"): v for v in engine.raw_listing("volumes").get("Volumes") or []}
         for name in dict.fromkeys(named):
-            if name in bound:
-                reasons.append(f"volume {name}, which binds the host path {bound[name]}")
-                host_paths.append(bound[name])
+            inner = volume_reaching(volumes[name]) if name in volumes else []
+            device = str((volumes.get(name, {}).get("Options") or {}).get("device") or "")
+            if inner and device.startswith("/"):
+                reasons.append(f"volume {name}, which binds the host path {device}")
+                host_paths.append(device)
+            elif inner:
+                reasons.append(f"volume {name}, which reaches the host ({'; '.join(inner)})")
     sockets = [p for p in host_paths if posixpath.normpath(p or "/") in SOCKET_DIRS or p.endswith("docker.sock")]
     if sockets:
         reasons.append(f"the Docker socket (through {', '.join(dict.fromkeys(sockets))}): root on the host")

@@ -131,3 +131,16 @@ def test_prune_removes_unused_volumes_and_says_the_space_reclaimed(lab, volumes,
     assert inspect(unused) is None and inspect(used) is not None
     event = last("volume.prune")
     assert event.outcome == "succeeded" and unused in event.params["removed"] and "reclaimed" in event.params
+
+
+def test_a_run_judges_a_named_volume_as_its_create_was_judged(volumes, operator_client):
+    tmp, share = fresh(volumes, "tmp"), fresh(volumes, "share")
+    docker("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=1m", tmp)
+    docker("volume", "create", "-o", "type=nfs", "-o", "o=addr=127.0.0.1", "-o", "device=:/export", share)
+    run = {"image": "hello-world", "restart_policy": "no"}
+    assert operator_client.post("/engines/local/containers/run/", {**run, "volumes": f"{tmp}:/t"}).status_code == 302
+    refused = operator_client.post("/engines/local/containers/run/", {**run, "volumes": f"{share}:/s"})
+    assert refused.status_code == 403
+    assert last("container.run").params["refused"] == [
+        f"volume {share}, which reaches the host (volume driver options device=:/export, o=addr=127.0.0.1, type=nfs)"
+    ]

@@ -13,7 +13,6 @@ from console.engine.container_run import (
     create_container,
     image_present,
     run_config,
-    volume_host_paths,
 )
 from console.engine.containers import (
     RUNNING_STATES,
@@ -155,7 +154,6 @@ __all__ = [
     "tag_image",
     "unpause_container",
     "using",
-    "volume_host_paths",
     "Endpoint",
     "NetworkDetail",
     "NetworkRow",
