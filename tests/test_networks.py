@@ -189,3 +189,11 @@ def test_the_run_form_offers_the_networks_and_host_stays_for_admins(networks, op
     )
     assert response.status_code == 403
     assert last("container.run").params["refused"] == ["the host's network namespace"]
+
+
+def test_a_secret_in_a_networks_labels_is_shown_to_admins_only(networks, admin_client, viewer_client):
+    name = fresh(networks)
+    docker("network", "create", "--label", "db_password=hunter2", "--label", "team=ops", name)
+    assert "hunter2" in admin_client.get(f"{BASE}{name}/").content.decode()
+    page = viewer_client.get(f"{BASE}{name}/").content.decode()
+    assert "hunter2" not in page and "team=ops" in page

@@ -144,3 +144,11 @@ def test_a_run_judges_a_named_volume_as_its_create_was_judged(volumes, operator_
     assert last("container.run").params["refused"] == [
         f"volume {share}, which reaches the host (volume driver options device=:/export, o=addr=127.0.0.1, type=nfs)"
     ]
+
+
+def test_a_shares_password_in_its_options_is_shown_to_admins_only(volumes, admin_client, viewer_client):
+    name = fresh(volumes)
+    docker("volume", "create", "-o", "type=cifs", "-o", "o=username=ops,password=hunter2", "-o", "device=//h/s", name)
+    assert "hunter2" in admin_client.get(f"{BASE}{name}/").content.decode()
+    page = viewer_client.get(f"{BASE}{name}/").content.decode()
+    assert "hunter2" not in page and "username=ops" in page

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +19,7 @@ from console.htmx import htmx_partial
 from console.listing import Column, sort_of, window
 from console.live import token, unchanged
 from console.networks.forms import ConnectForm, NetworkForm
+from console.secrets import mask
 
 COLUMNS = [
     Column("name", "Name", lambda n: n.name.lower()),
@@ -74,6 +77,10 @@ def _detail_page(request: HttpRequest, name: str, form: ConnectForm, status: int
     except engine.EngineError as exc:
         messages.error(request, exc.message)
         return redirect("network_list", engine=engine.current())
+    if not has_role(request.user, ADMIN):
+        # Labels and driver options can hold credentials: their values are for Admins (console.secrets decides).
+        row = replace(network.row, labels=mask(network.row.labels), options=mask(network.row.options))
+        network = replace(network, row=row)
     return render(request, "networks/detail.html", {"n": network, "form": form}, status=status)
 
 

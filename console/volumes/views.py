@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,6 +18,7 @@ from console.confirm import Question, ask, confirmed
 from console.htmx import htmx_partial
 from console.listing import Column, sort_of, window
 from console.live import token, unchanged
+from console.secrets import mask
 from console.system.disk import last_disk_usage
 from console.templatetags.console_tags import ago, docker_size
 from console.volumes.forms import VolumeForm
@@ -48,6 +51,8 @@ def volume_list(request: HttpRequest) -> HttpResponse:
     except engine.EngineError as exc:
         volumes, error = [], exc.message
     rows = [v for v in volumes if _matches(v, query)]
+    if not has_role(request.user, ADMIN):
+        rows = [_masked(v) for v in rows]
     sizes = disk.volumes if disk else {}
     shown = window(sort.apply(rows))
     ctx = {
@@ -63,6 +68,11 @@ def volume_list(request: HttpRequest) -> HttpResponse:
     }
     template = "volumes/list.html#table" if htmx_partial(request) else "volumes/list.html"
     return render(request, template, ctx)
+
+
+def _masked(volume: engine.VolumeRow) -> engine.VolumeRow:
+    """Labels and driver options (a share's password) can hold credentials: their values are for Admins."""
+    return replace(volume, labels=mask(volume.labels), options=mask(volume.options))
 
 
 def _prunes_every() -> bool:
@@ -86,9 +96,12 @@ def volume_detail(request: HttpRequest, name: str) -> HttpResponse:
     except engine.EngineError as exc:
         messages.error(request, exc.message)
         return redirect("volume_list", engine=engine.current())
+    reaches = policy.volume_reaching(raw)
+    if not has_role(request.user, ADMIN):
+        volume, reaches = _masked(volume), [mask(reason) for reason in reaches]
     disk = last_disk_usage()
     size = disk.volumes.get(name) if disk else None
-    ctx = {"v": volume, "disk": disk, "size": size, "reaches": policy.volume_reaching(raw)}
+    ctx = {"v": volume, "disk": disk, "size": size, "reaches": reaches}
     return render(request, "volumes/detail.html", ctx)
 
 
