@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "console.images",
     "console.containers",
     "console.system",
+    "console.networks",
+    "console.volumes",
 ]
 
 MIDDLEWARE = [

@@ -24,7 +24,7 @@ from django.db import transaction
 
 from console import engine
 
-KINDS = ("containers", "images", "info", "version", "events")
+KINDS = ("containers", "images", "info", "version", "events", "networks", "volumes")
 WATCHER_TTL = 20  # seconds a watcher's heartbeat lives; it beats every few seconds
 EVENTS_KEPT = 300
 
@@ -108,7 +108,7 @@ def changed() -> None:
 
     def invalidate_lists():
         with contextlib.suppress(redis.RedisError):  # without Redis nothing reads the snapshot
-            invalidate("containers", "images", "info")
+            invalidate("containers", "images", "info", "networks", "volumes")
 
     # After the commit: never hold the audit chain's lock while talking to Redis.
     transaction.on_commit(invalidate_lists)
@@ -293,6 +293,16 @@ def _listed_at(kind: str) -> float | None:
 def images() -> list[engine.ImageRow]:
     """What `engine.list_images()` answers, from the snapshot."""
     return engine.image_rows(read("images")[1])
+
+
+def networks() -> list[engine.NetworkRow]:
+    """`docker network ls`, from the snapshot, with the containers attached to each."""
+    return engine.network_rows(read("networks")[1], read("containers")[1])
+
+
+def volumes() -> list[engine.VolumeRow]:
+    """`docker volume ls`, from the snapshot, with the containers using each."""
+    return engine.volume_rows(read("volumes")[1], read("containers")[1])
 
 
 def append_events(new: list[dict[str, Any]]) -> None:

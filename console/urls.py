@@ -10,6 +10,8 @@ engine_patterns = [
     path("images/", include("console.images.urls")),
     path("containers/", include("console.containers.urls")),
     path("system/", include("console.system.urls")),
+    path("networks/", include("console.networks.urls")),
+    path("volumes/", include("console.volumes.urls")),
 ]
 
 urlpatterns = [

@@ -90,6 +90,11 @@ PAGES = [
     "/engines/local/containers/?all=1",
     "/engines/local/containers/run/",
     "/engines/local/system/",
+    "/engines/local/networks/",
+    "/engines/local/networks/create/",
+    "/engines/local/networks/bridge/",
+    "/engines/local/volumes/",
+    "/engines/local/volumes/create/",
 ]
 
 

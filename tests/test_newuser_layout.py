@@ -21,6 +21,9 @@ PAGES = [
     "/engines/local/containers/?all=1",
     "/engines/local/system/",
     "/jobs/",
+    "/engines/local/networks/",
+    "/engines/local/networks/bridge/",
+    "/engines/local/volumes/",
 ]
 DISK_ROWS = [
     {"type": "Images", "total": 12, "active": 3, "size": 1_234_567_890, "reclaimable": 987_654_321},

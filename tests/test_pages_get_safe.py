@@ -15,7 +15,9 @@ pytestmark = pytest.mark.hardening
 def engine_state(client: docker.DockerClient) -> tuple:
     containers = sorted((c["Id"], c["State"], tuple(c["Names"])) for c in client.api.containers(all=True))
     images = sorted((i["Id"], tuple(i.get("RepoTags") or ())) for i in client.api.images())
-    return containers, images
+    networks = sorted(n["Id"] for n in client.api.networks())
+    volumes = sorted(v["Name"] for v in client.api.volumes().get("Volumes") or [])
+    return containers, images, networks, volumes
 
 
 def database_state() -> dict:
@@ -35,6 +37,7 @@ def test_no_get_view_changes_the_engine_or_the_database(admin_client, admin, reg
     engine.images.pull("hello-world", tag="latest")
     container = engine.containers.run("hello-world", name="get-safety", detach=True)
     container.wait()
+    volume = engine.volumes.create("get-safety")
     image_id = engine.images.get("hello-world:latest").id
     job = Job.objects.create(kind="system.df", engine="local", requested_by_name="ada", state="succeeded")
     values = {
@@ -55,6 +58,8 @@ def test_no_get_view_changes_the_engine_or_the_database(admin_client, admin, reg
             if method != "GET" or pattern.name == "login":
                 continue
             path = SAMPLES.get(pattern.name, "/" + route)
+            named = {"network_detail": "bridge", "volume_detail": volume.name}  # a network's or volume's name
+            path = path.replace("<str:name>", named.get(pattern.name, "<str:name>"))
             for key, value in values.items():
                 for converter in ("int", "str", "slug"):
                     path = path.replace(f"<{converter}:{key}>", value)
@@ -66,6 +71,7 @@ def test_no_get_view_changes_the_engine_or_the_database(admin_client, admin, reg
         assert (engine_state(engine), database_state()) == before
     finally:
         container.remove(force=True)
+        volume.remove(force=True)
 
 
 @pytest.mark.django_db

@@ -239,13 +239,21 @@ def _refuse(request: HttpRequest, action: str, why: str, reasons: list[str], tar
     return deny(request, ADMIN, action, target, refused=reasons)
 
 
+def _networks() -> list[str]:
+    """The networks the run form offers (host only to Admins, who may type it)."""
+    try:
+        return [n.name for n in snapshot.networks() if n.name != "host"]
+    except engine.EngineError:
+        return []
+
+
 @require_http_methods(["GET", "POST"])
 @role_required(OPERATOR, RUN)
 def container_run(request: HttpRequest) -> HttpResponse:
     admin = has_role(request.user, ADMIN)
     if request.method == "GET":
         form = RunForm(initial={"image": request.GET.get("image", "")[:500]})
-        return render(request, "containers/run.html", {"form": form, "admin": admin})
+        return render(request, "containers/run.html", {"form": form, "admin": admin, "networks": _networks()})
     form = RunForm(request.POST)
     if not form.is_valid():
         return render(request, "containers/run.html", {"form": form, "admin": admin}, status=400)

@@ -30,7 +30,6 @@ ADMIN_FIELDS = (
     "privileged",
     "binds",
     "mounts",
-    "network_mode",
     "pid_mode",
     "ipc_mode",
     "uts_mode",
@@ -147,6 +146,13 @@ class RunForm(forms.Form):
         2,
         help_text="Named volumes: name:/path[:ro], one a line.",
     )
+    network_mode = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Network",
+        widget=forms.TextInput(attrs={"list": "network-names"}),
+        help_text="A network's name, bridge or none; host and container:<name> are for Admins.",
+    )
     restart_policy = forms.ChoiceField(choices=RESTART_POLICIES, initial="no")
     max_retries = forms.IntegerField(min_value=0, max_value=1000, required=False, help_text="For on-failure.")
     auto_remove = forms.BooleanField(required=False, label="Remove the container when it exits (--rm)")
@@ -162,7 +168,6 @@ class RunForm(forms.Form):
         2,
         help_text="--mount syntax, one a line, e.g. type=bind,source=/srv,target=/data,readonly.",
     )
-    network_mode = forms.CharField(max_length=200, required=False, help_text="host, none, bridge or a network name.")
     pid_mode = forms.ChoiceField(choices=NAMESPACE_MODES, required=False, label="PID namespace")
     ipc_mode = forms.ChoiceField(choices=IPC_MODES, required=False, label="IPC namespace")
     uts_mode = forms.ChoiceField(choices=NAMESPACE_MODES, required=False, label="UTS namespace")

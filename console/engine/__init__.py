@@ -13,7 +13,6 @@ from console.engine.container_run import (
     create_container,
     image_present,
     run_config,
-    volume_host_paths,
 )
 from console.engine.containers import (
     RUNNING_STATES,
@@ -64,8 +63,34 @@ from console.engine.images import (
     remove_image,
     tag_image,
 )
+from console.engine.networks import (
+    Endpoint,
+    NetworkDetail,
+    NetworkRow,
+    connect_body,
+    connect_container,
+    create_network,
+    disconnect_container,
+    inspect_network,
+    network_body,
+    network_rows,
+    prune_networks,
+    remove_network,
+)
 from console.engine.system import api_version, disk_usage, ping, raw_listing, sdk_version
 from console.engine.updates import Recreate, create_again, raw_container, raw_image, recreate_request, registry_digest
+from console.engine.volumes import (
+    VolumeRow,
+    create_volume,
+    inspect_volume,
+    prune_volumes,
+    prunes_every_volume,
+    remove_volume,
+    volume_body,
+    volume_row,
+    volume_rows,
+    volume_users,
+)
 
 __all__ = [
     "RUNNING_STATES",
@@ -136,5 +161,26 @@ __all__ = [
     "tag_image",
     "unpause_container",
     "using",
-    "volume_host_paths",
+    "Endpoint",
+    "NetworkDetail",
+    "NetworkRow",
+    "connect_body",
+    "connect_container",
+    "create_network",
+    "disconnect_container",
+    "inspect_network",
+    "network_body",
+    "network_rows",
+    "prune_networks",
+    "remove_network",
+    "VolumeRow",
+    "create_volume",
+    "inspect_volume",
+    "prune_volumes",
+    "prunes_every_volume",
+    "remove_volume",
+    "volume_body",
+    "volume_row",
+    "volume_rows",
+    "volume_users",
 ]

@@ -66,17 +66,6 @@ def image_present(reference: str) -> bool:
     return True
 
 
-def volume_host_paths() -> dict[str, str]:
-    """Named volumes whose driver options bind a host path (or mount a device), with that path: one call."""
-    found = {}
-    for volume in call(lambda c: c.api.volumes()).get("Volumes") or []:
-        options = {k.strip().lower(): str(v).strip() for k, v in (volume.get("Options") or {}).items()}
-        binds = {"bind", "rbind"} & set(options.get("o", "").replace(" ", "").split(","))
-        if binds or options.get("type") in ("none", "bind") or "device" in options:
-            found[volume["Name"]] = options.get("device") or "(a host path)"
-    return found
-
-
 def create_container(spec: dict[str, Any]) -> tuple[str, list[str]]:
     """Create the container; return its id and the engine's warnings."""
     config = run_config(spec)

@@ -251,5 +251,6 @@ def parse_time(value: str | int | None) -> datetime | None:
         return datetime.fromtimestamp(value, UTC)
     # The engine writes nanoseconds; Python reads microseconds.
     head, _, rest = value.partition(".")
+    head = head.removesuffix("Z")  # a volume's CreatedAt has no fraction: 2026-01-01T10:00:00Z
     frac = "".join(ch for ch in rest if ch.isdigit())[:6]
     return datetime.fromisoformat(f"{head}.{frac or '0'}+00:00" if "T" in head else value)

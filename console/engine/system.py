@@ -44,6 +44,8 @@ def disk_usage() -> dict[str, Any]:
     cache_reclaim = sum(b.get("Size", 0) for b in cache if not b.get("InUse"))
     return {
         "layers_size": raw.get("LayersSize", 0),
+        # Each volume's size (-1: the engine could not tell), for the volumes page.
+        "volumes": {v["Name"]: (v.get("UsageData") or {}).get("Size", -1) for v in volumes if v.get("Name")},
         "rows": [
             {
                 "type": "Images",
@@ -85,6 +87,8 @@ def raw_listing(kind: str) -> Any:
         "images": lambda c: c.api.images(),
         "info": lambda c: c.info(),
         "version": lambda c: c.version(),
+        "networks": lambda c: c.api.networks(),
+        "volumes": lambda c: c.api.volumes(),
     }[kind]
     return call(fetch)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ class DiskUse:
     job_id: int
     rows: list[dict[str, Any]]
     scale: int  # the bars' common maximum: the largest size
+    volumes: dict[str, int] = field(default_factory=dict)  # each volume's size (-1: the engine could not tell)
 
     @property
     def size(self) -> int:
@@ -47,5 +48,6 @@ def last_disk_usages(engine_names: list[str]) -> dict[str, DiskUse]:
     for job in done.filter(wanted).order_by("-pk").only("pk", "engine", "finished", "result"):
         rows = job.result.get("rows")
         if rows and job.engine not in found:
-            found[job.engine] = DiskUse(job.finished, job.pk, rows, max([row.get("size", 0) for row in rows] + [1]))
+            scale = max([row.get("size", 0) for row in rows] + [1])
+            found[job.engine] = DiskUse(job.finished, job.pk, rows, scale, job.result.get("volumes") or {})
     return found

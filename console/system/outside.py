@@ -183,6 +183,8 @@ def _target(row: EventRow, tags: list[str]) -> str:
         return row.name
     if row.type == "image":
         return ", ".join(tags) or row.short_id
+    if row.type == "volume" and row.actor_id:
+        return row.actor_id  # a volume's id is its name
     return row.name or row.short_id or f"{row.type}s"  # a prune names no object
 
 

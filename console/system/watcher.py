@@ -33,9 +33,14 @@ from console.jobs.runner import enqueue, reap_lost_jobs
 from console.system import disk, outside
 
 log = logging.getLogger("console.watcher")
-LISTED = ("containers", "images", "info", "version", "events")
+LISTED = ("containers", "images", "info", "version", "events", "networks", "volumes")
 # What an event of each type may have changed.
-TOUCHES = {"container": ("containers", "info"), "image": ("images", "info"), "volume": ("info",)}
+TOUCHES = {
+    "container": ("containers", "info"),
+    "image": ("images", "info"),
+    "volume": ("volumes", "info"),
+    "network": ("networks", "containers"),  # connect and disconnect change the containers' networks
+}
 BEAT_SECONDS = 5
 # The engine logs a container's "die" before it has cleaned up (volumes, network) and written the state
 # its list reads, so a listing made on the event can still say "running". What each event promises about
