@@ -54,6 +54,9 @@ DOCKER_TIMEOUT = envint("DOCKER_TIMEOUT", "30")
 # A command run in a container (exec, a job) is ended after this many seconds.
 EXEC_TIMEOUT = envint("EXEC_TIMEOUT", "300")
 
+# A terminal (console/terminals) no keystroke has reached for this many seconds is closed.
+TERMINAL_IDLE_SECONDS = envint("TERMINAL_IDLE_SECONDS", "900")
+
 # Lists render at most this many rows (the rest are reached by filtering and sorting): rendering,
 # not the engine, is what a 1,000-container list page costs.
 LIST_WINDOW = envint("LIST_WINDOW", "200")
@@ -80,6 +83,7 @@ INSTALLED_APPS = [
     "console.images",
     "console.containers",
     "console.system",
+    "console.terminals",
 ]
 
 MIDDLEWARE = [
@@ -104,7 +108,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "console.urls"
-WSGI_APPLICATION = "console.wsgi.application"
+ASGI_APPLICATION = "console.asgi.application"
 
 TEMPLATES = [
     {

@@ -10,6 +10,7 @@ engine_patterns = [
     path("images/", include("console.images.urls")),
     path("containers/", include("console.containers.urls")),
     path("system/", include("console.system.urls")),
+    path("containers/<str:container_id>/terminal/", include("console.terminals.urls")),
 ]
 
 urlpatterns = [

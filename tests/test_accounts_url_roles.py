@@ -78,6 +78,7 @@ TABLE = {
     "user_engine_roles": ("POST", ADMIN),
     "user_deactivate": ("POST", ADMIN),
     "user_reactivate": ("POST", ADMIN),
+    "container_terminal": ("GET", OPERATOR),
 }
 ONE_SHORT = {VIEWER: NO_ROLE, OPERATOR: VIEWER, ADMIN: OPERATOR}
 

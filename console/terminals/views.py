@@ -1,0 +1,40 @@
+"""The terminal's page: what to run (shell or command, user, directory), then xterm.js on the WebSocket."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_GET
+
+from console import engine, policy
+from console.accounts.roles import ADMIN, OPERATOR, deny, role_required
+from console.settings import SECURE_CSP
+from console.terminals.consumers import OPEN
+
+FIELD_LIMIT = 4096
+# xterm.js sizes its rows with <style> elements it makes: styles (never scripts) may be inline on this page.
+TERMINAL_CSP = {**SECURE_CSP, "style-src": [*SECURE_CSP["style-src"], "'unsafe-inline'"]}
+
+
+@require_GET
+@role_required(OPERATOR, OPEN)
+@csp_override(TERMINAL_CSP)
+def terminal(request: HttpRequest, container_id: str) -> HttpResponse:
+    fields = {key: request.GET.get(key, "").strip()[:FIELD_LIMIT] for key in ("command", "user", "workdir")}
+    ctx = {"container_id": container_id, "idle_minutes": settings.TERMINAL_IDLE_SECONDS // 60, **fields}
+    try:
+        container = engine.inspect_container(container_id)
+        ctx["c"] = container
+        policy.check(request.user, container.host_config)
+    except engine.EngineError as exc:
+        return render(request, "terminals/terminal.html", {**ctx, "error": exc.message})
+    except policy.Refused as exc:
+        return deny(request, ADMIN, OPEN, container.name, refused=exc.reasons)
+    if "open" in request.GET and container.running:
+        query = urlencode({key: value for key, value in fields.items() if value})
+        ctx["socket"] = f"/engines/{request.engine.name}/containers/{container.id}/terminal/socket/?{query}"
+    return render(request, "terminals/terminal.html", ctx)

@@ -1,0 +1,155 @@
+"""The terminal: `docker exec -it` in the browser (xterm.js over a WebSocket on the console's one ASGI server),
+who may open one, and what the audit trail keeps of it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from urllib.parse import urlencode
+
+import docker
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from console.audit.models import AuditEvent
+from tests.conftest import sign_in
+
+SCREEN = (
+    "() => [...document.querySelectorAll('.xterm-rows > div')]"
+    ".map(r => r.textContent.replace(/\\u00a0/g, ' ').trimEnd()).join('\\n')"
+)
+
+
+def screen(page) -> str:
+    return page.evaluate(SCREEN)
+
+
+def wait_screen(page, predicate, what: str) -> str:
+    page.wait_for_function(f"(() => {{ const s = ({SCREEN})(); return {predicate}; }})", timeout=15_000)
+    return screen(page)
+
+
+def socket_url(base: str, engine_name: str, container_id: str, **query: str) -> str:
+    ws = base.replace("http", "ws", 1)
+    return f"{ws}/engines/{engine_name}/containers/{container_id}/terminal/socket/?{urlencode(query)}"
+
+
+def cookie_of(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+def open_socket(base: str, user, engine_name: str, container_id: str, origin: str | None = None, **query):
+    return connect(
+        socket_url(base, engine_name, container_id, **query),
+        additional_headers={"Cookie": cookie_of(user), "Origin": origin or base},
+        open_timeout=30,
+    )
+
+
+def read_until(ws, text: bytes, limit: int = 400) -> bytes:
+    seen = b""
+    for _ in range(limit):
+        frame = ws.recv(timeout=20)
+        seen += frame if isinstance(frame, bytes) else frame.encode()
+        if text in seen:
+            return seen
+    raise AssertionError(f"{text!r} not in {seen[-500:]!r}")
+
+
+def test_an_operator_types_resizes_interrupts_and_exits_in_a_real_terminal(lab, operator, asgi_page):
+    up = lab.httpd()
+    page = asgi_page
+    sign_in(page, operator.username)
+    page.goto(f"/engines/local/containers/{up.id}/")
+    page.click("#open-terminal")
+    page.click("#terminal-form button[type=submit]")
+    expect(page.locator("#terminal-state")).to_have_text("Connected.")
+    page.locator("#terminal").click()
+
+    word = f"hello-{uuid.uuid4().hex[:8]}"
+    page.keyboard.type(f"echo {word}\n")
+    wait_screen(page, f"s.split('\\n').some(l => l.trim() === '{word}')", "the echo")
+
+    page.keyboard.type("echo size-$(stty size | tr ' ' x)\n")
+    before = wait_screen(page, "/size-\\d+x\\d+/.test(s.replace(/\\$\\(stty/g, ''))", "stty size")
+    first = next(line.strip() for line in before.splitlines() if line.strip().startswith("size-"))
+    page.set_viewport_size({"width": 800, "height": 600})
+    page.keyboard.type("clear; echo size-$(stty size | tr ' ' x)\n")
+    after = wait_screen(page, f"/^size-\\d+x\\d+$/m.test(s) && !s.includes('{first}')", "a new stty size")
+    second = next(line.strip() for line in after.splitlines() if line.strip().startswith("size-"))
+    assert second != first
+
+    page.keyboard.type("sleep 100\n")
+    page.keyboard.press("Control+C")
+    page.keyboard.type("echo after-$?\n")
+    wait_screen(page, "s.split('\\n').some(l => l.trim() === 'after-130')", "the interrupted sleep")
+
+    page.keyboard.type("exit\n")
+    expect(page.locator("#terminal-state")).to_contain_text("Closed: the command exited")
+    opened = AuditEvent.objects.get(action="terminal.open")
+    closed = AuditEvent.objects.get(action="terminal.close")
+    assert (opened.outcome, opened.actor_name, opened.target, opened.engine) == (
+        "succeeded",
+        operator.username,
+        up.name,
+        "local",
+    )
+    assert closed.params["why"] == "the command exited" and closed.params["bytes_in"] > len(word)
+    assert closed.params["bytes_out"] > 0 and closed.params["exit_code"] == 0
+
+
+def test_a_viewer_is_refused_and_the_refusal_audited(lab, viewer, asgi_server):
+    up = lab.httpd()
+    with pytest.raises(InvalidStatus) as refused:
+        open_socket(asgi_server, viewer, "local", up.id)
+    assert refused.value.response.status_code == 403
+    event = AuditEvent.objects.get(action="terminal.open")
+    assert (event.outcome, event.actor_name) == ("denied", viewer.username) and "Operator" in event.error
+    assert lab.get(up.name).attrs["ExecIDs"] is None  # nothing was started in it
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "http://localhost:{port}", None])
+def test_a_page_of_another_origin_is_refused_and_the_refusal_audited(lab, operator, asgi_server, origin):
+    up = lab.httpd()
+    port = asgi_server.rsplit(":", 1)[1]
+    headers = {"Cookie": cookie_of(operator)}
+    if origin:
+        headers["Origin"] = origin.format(port=port)
+    with pytest.raises(InvalidStatus) as refused:
+        connect(socket_url(asgi_server, "local", up.id), additional_headers=headers, open_timeout=30)
+    assert refused.value.response.status_code == 403
+    event = AuditEvent.objects.get(action="terminal.open")
+    assert (event.outcome, event.actor_name) == ("denied", operator.username) and "another origin" in event.error
+
+
+def test_only_an_admin_opens_a_terminal_in_a_container_that_binds_a_host_path(lab, operator, admin, asgi_server):
+    up = lab.httpd(volumes={"/tmp": {"bind": "/host-tmp", "mode": "ro"}})
+    with pytest.raises(InvalidStatus):
+        open_socket(asgi_server, operator, "local", up.id)
+    event = AuditEvent.objects.get(action="terminal.open")
+    assert event.outcome == "denied" and "bind mount of the host path /tmp" in event.error
+    with open_socket(asgi_server, admin, "local", up.id, command="echo admin-$((6*7))") as ws:
+        read_until(ws, b"admin-42")
+
+
+@pytest.mark.parametrize("engine_name", ["tls", "ssh"])
+def test_a_terminal_works_on_the_tls_and_ssh_engines(fleet, admin, asgi_server, engine_name):
+    socket = os.environ[{"tls": "LAB_TLS_SOCKET", "ssh": "LAB_SSH_SOCKET"}[engine_name]]
+    client = docker.DockerClient(base_url=socket)
+    client.images.pull("httpd", tag="2.4")
+    up = client.containers.run("httpd:2.4", name=f"t-term-{uuid.uuid4().hex[:8]}", detach=True)
+    try:
+        with open_socket(asgi_server, admin, engine_name, up.id) as ws:
+            ws.send(b"echo on-$((40+2))\n")
+            read_until(ws, b"on-42")
+            ws.send(b"exit\n")
+            read_until(ws, b'"closed"')
+        assert AuditEvent.objects.get(action="terminal.close").engine == engine_name
+    finally:
+        up.remove(force=True)
+        client.close()
