@@ -3,6 +3,7 @@ who may open one, and what the audit trail keeps of it."""
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from urllib.parse import urlencode
@@ -11,11 +12,11 @@ import docker
 import pytest
 from django.test import Client
 from playwright.sync_api import expect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from console.audit.models import AuditEvent
-from tests.conftest import sign_in
+from tests.conftest import sign_in, wait_until
 
 SCREEN = (
     "() => [...document.querySelectorAll('.xterm-rows > div')]"
@@ -153,3 +154,48 @@ def test_a_terminal_works_on_the_tls_and_ssh_engines(fleet, admin, asgi_server, 
     finally:
         up.remove(force=True)
         client.close()
+
+
+def shells_in(lab, container) -> list[str]:
+    """The terminal's shells still running in a container (the lab's httpd image has sh, not bash)."""
+    return [p for p in lab.get(container.name).top(ps_args="-eo pid,args")["Processes"] if p[-1] in ("sh", "bash")]
+
+
+def closed_reason(ws) -> str:
+    """Read to the end of the stream; the reason the console gave for closing it."""
+    while True:
+        frame = ws.recv(timeout=20)
+        if isinstance(frame, str):
+            return json.loads(frame)["closed"]
+
+
+def test_closing_the_socket_ends_the_shell_in_the_container(lab, operator, asgi_server):
+    up = lab.httpd()
+    with open_socket(asgi_server, operator, "local", up.id) as ws:
+        ws.send(b"echo ready-$((1+1))\n")
+        read_until(ws, b"ready-2")
+        assert shells_in(lab, up)
+    wait_until(lambda: not shells_in(lab, up), message="the shell to end")
+    closed = wait_until(lambda: AuditEvent.objects.filter(action="terminal.close").first(), message="the close event")
+    assert closed.params["why"] == "the browser closed it"
+
+
+def test_deactivating_a_user_closes_their_terminal_at_once(lab, operator, admin_client, asgi_server):
+    up = lab.httpd()
+    with open_socket(asgi_server, operator, "local", up.id) as ws:
+        ws.send(b"echo ready-$((1+1))\n")
+        read_until(ws, b"ready-2")
+        assert shells_in(lab, up)
+        assert admin_client.post(f"/users/{operator.pk}/deactivate/").status_code == 302
+        assert closed_reason(ws) == "the user may no longer open terminals here"
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=20)
+    assert not shells_in(lab, up)
+
+
+def test_an_idle_terminal_is_closed(lab, operator, asgi_server, settings):
+    settings.TERMINAL_IDLE_SECONDS = 1
+    up = lab.httpd()
+    with open_socket(asgi_server, operator, "local", up.id) as ws:
+        assert closed_reason(ws) == "idle for 1 s"
+    assert AuditEvent.objects.get(action="terminal.close").params["why"] == "idle for 1 s"
