@@ -56,6 +56,10 @@ EXEC_TIMEOUT = envint("EXEC_TIMEOUT", "300")
 
 # A terminal (console/terminals) no keystroke has reached for this many seconds is closed.
 TERMINAL_IDLE_SECONDS = envint("TERMINAL_IDLE_SECONDS", "900")
+# Every terminal session is recorded (asciicast v2) up to this many bytes, and kept this many days
+# (`manage.py recordings purge` deletes older ones).
+TERMINAL_RECORDING_LIMIT = envint("TERMINAL_RECORDING_LIMIT", str(8 * 1024 * 1024))
+TERMINAL_RECORDING_DAYS = envint("TERMINAL_RECORDING_DAYS", "90")
 
 # Lists render at most this many rows (the rest are reached by filtering and sorting): rendering,
 # not the engine, is what a 1,000-container list page costs.

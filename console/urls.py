@@ -23,6 +23,7 @@ urlpatterns = [
     path("registries/", include("console.images.registry_urls")),
     path("jobs/", include("console.jobs.urls")),
     path("audit/", include("console.audit.urls")),
+    path("recordings/", include("console.terminals.recording_urls")),
     path("users/", include("console.accounts.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -9,8 +9,11 @@
   term.loadAddon(fit);
   term.open(box);
   fit.fit();
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const socket = new WebSocket(`${scheme}//${location.host}${box.dataset.socket}`);
+  const url = new URL(box.dataset.socket, location.href);
+  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  url.searchParams.set("cols", term.cols);
+  url.searchParams.set("rows", term.rows);
+  const socket = new WebSocket(url);
   socket.binaryType = "arraybuffer";
   const encoder = new TextEncoder();
   const sendSize = () => {

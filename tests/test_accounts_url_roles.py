@@ -79,6 +79,8 @@ TABLE = {
     "user_deactivate": ("POST", ADMIN),
     "user_reactivate": ("POST", ADMIN),
     "container_terminal": ("GET", OPERATOR),
+    "terminal_recording": ("GET", VIEWER),
+    "terminal_recording_download": ("GET", VIEWER),
 }
 ONE_SHORT = {VIEWER: NO_ROLE, OPERATOR: VIEWER, ADMIN: OPERATOR}
 

@@ -3,6 +3,7 @@ who may open one, and what the audit trail keeps of it."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import uuid
@@ -10,12 +11,14 @@ from urllib.parse import urlencode
 
 import docker
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 from playwright.sync_api import expect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from console.audit.models import AuditEvent
+from console.terminals.models import Recording
 from tests.conftest import sign_in, wait_until
 
 SCREEN = (
@@ -199,3 +202,56 @@ def test_an_idle_terminal_is_closed(lab, operator, asgi_server, settings):
     with open_socket(asgi_server, operator, "local", up.id) as ws:
         assert closed_reason(ws) == "idle for 1 s"
     assert AuditEvent.objects.get(action="terminal.close").params["why"] == "idle for 1 s"
+
+
+def test_the_recording_replays_the_session_and_verify_fails_when_it_is_edited(lab, operator, viewer, asgi_page):
+    up = lab.httpd()
+    word = f"replay-{uuid.uuid4().hex[:8]}"
+    with open_socket(asgi_page.base, operator, "local", up.id, cols="90", rows="30") as ws:
+        ws.send(json.dumps({"resize": [100, 40]}))
+        ws.send(f"echo {word}\n".encode())
+        read_until(ws, f"{word}\r\n".encode())
+        ws.send(b"exit\n")
+        closed_reason(ws)
+    closed = AuditEvent.objects.get(action="terminal.close")
+    recording = Recording.objects.get(pk=closed.params["recording"])
+    header, *events = [json.loads(line) for line in recording.cast.splitlines()]
+    assert (header["version"], header["width"], header["height"]) == (2, 90, 30)
+    assert [e[2] for e in events if e[1] == "r"] == ["100x40"]
+    assert "".join(e[2] for e in events if e[1] == "i") == f"echo {word}\nexit\n"
+    assert closed.params["recording_sha256"] == hashlib.sha256(recording.cast.encode()).hexdigest()
+
+    page = asgi_page
+    sign_in(page, operator.username)
+    page.goto(f"/audit/{closed.pk}/")
+    page.click("#event-recording")
+    player = page.locator("#recording-player")  # the terminal the player replays into, and its controls
+    expect(player).to_contain_text(word)
+    download = page.request.get(f"/recordings/{recording.pk}.cast")
+    assert download.ok and download.text() == recording.cast
+    other = Client()
+    other.force_login(viewer)
+    assert other.get(f"/recordings/{recording.pk}/").status_code == 403  # a Viewer who did not type in it
+
+    call_command("audit", "verify")
+    Recording.objects.filter(pk=recording.pk).update(cast=recording.cast.replace(word, "nothing-to-see"))
+    with pytest.raises(CommandError, match=f"the terminal recording it names \\({recording.pk}\\) was changed"):
+        call_command("audit", "verify")
+
+
+def test_old_recordings_are_purged_and_verify_still_passes(lab, operator, asgi_server, settings):
+    up = lab.httpd()
+    with open_socket(asgi_server, operator, "local", up.id, command="true") as ws:
+        closed_reason(ws)
+    recording = Recording.objects.get()
+    settings.TERMINAL_RECORDING_DAYS = 0
+    call_command("recordings", "purge")
+    assert not Recording.objects.exists()
+    assert AuditEvent.objects.get(action="terminal.purge").params["count"] == 1
+    call_command("audit", "verify")
+    # A recording deleted otherwise (no purge covers it) breaks verify.
+    with open_socket(asgi_server, operator, "local", up.id, command="true") as ws:
+        closed_reason(ws)
+    Recording.objects.exclude(pk=recording.pk).delete()
+    with pytest.raises(CommandError, match="deleted without a purge"):
+        call_command("audit", "verify")

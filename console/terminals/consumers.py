@@ -27,8 +27,11 @@ from console.accounts.roles import OPERATOR, engine_role, has_role
 from console.audit.record import record
 from console.engine.terminal import Terminal
 from console.middleware import client_address
+from console.terminals import recording
+from console.terminals.recording import Cast
 
 OPEN, CLOSE = "terminal.open", "terminal.close"
+MAX_SIZE = 1000  # columns or rows
 CHECK_SECONDS = 1.0  # how often an open terminal checks its user is still allowed, and its idle time
 
 
@@ -48,6 +51,14 @@ def as_request(scope) -> HttpRequest:
     request.path = scope.get("path", "")
     request.user = scope.get("user")
     return request
+
+
+def _size(given: list[str] | None, default: int) -> int:
+    try:
+        value = int((given or [""])[0])
+    except ValueError:
+        return default
+    return value if 0 < value <= MAX_SIZE else default
 
 
 class SameOrigin:
@@ -86,6 +97,7 @@ class TerminalConsumer(AsyncWebsocketConsumer):
         self.command = (query.get("command") or [""])[0].strip()
         self.exec_user = (query.get("user") or [""])[0].strip()
         self.workdir = (query.get("workdir") or [""])[0].strip()
+        self.cols, self.rows = _size(query.get("cols"), 80), _size(query.get("rows"), 24)
         self.request = as_request(self.scope)
         with engine.using(self.engine_name):
             refusal = await sync_to_async(self._open, thread_sensitive=False)()
@@ -119,7 +131,9 @@ class TerminalConsumer(AsyncWebsocketConsumer):
                 if self.command
                 else ["sh", "-c", "command -v bash >/dev/null && exec bash || exec sh"]
             )
-            self.terminal = Terminal(container.id, argv, user=self.exec_user, workdir=self.workdir)
+            self.terminal = Terminal(
+                container.id, argv, user=self.exec_user, workdir=self.workdir, rows=self.rows, cols=self.cols
+            )
         except policy.Refused as exc:
             reason = (
                 f"Only Admins may open a terminal in {target}, which reaches the host through {'; '.join(exc.reasons)}"
@@ -132,6 +146,7 @@ class TerminalConsumer(AsyncWebsocketConsumer):
             )
             return exc.message
         self.target = container.name
+        self.cast = Cast(self.cols, self.rows, f"{self.command or 'shell'} in {container.name} on {self.engine_name}")
         record(
             self.request,
             OPEN,
@@ -156,6 +171,7 @@ class TerminalConsumer(AsyncWebsocketConsumer):
 
     async def _output(self, data: bytes) -> None:
         self.bytes_out += len(data)
+        self.cast.add("o", data)
         await self.send(bytes_data=data)
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
@@ -165,6 +181,7 @@ class TerminalConsumer(AsyncWebsocketConsumer):
         if bytes_data is not None:
             self.last_input = time.monotonic()
             self.bytes_in += len(bytes_data)
+            self.cast.add("i", bytes_data)
             with suppress(engine.EngineError):  # ended meanwhile: the close frame follows
                 await asyncio.to_thread(terminal.write, bytes_data)
             return
@@ -172,7 +189,8 @@ class TerminalConsumer(AsyncWebsocketConsumer):
             cols, rows = (int(n) for n in json.loads(text_data)["resize"])
         except (ValueError, KeyError, TypeError):
             return
-        if 0 < cols <= 1000 and 0 < rows <= 1000:
+        if 0 < cols <= MAX_SIZE and 0 < rows <= MAX_SIZE:
+            self.cast.add("r", f"{cols}x{rows}")
             with engine.using(self.engine_name), suppress(engine.EngineError):
                 await sync_to_async(terminal.resize, thread_sensitive=False)(rows, cols)
 
@@ -201,6 +219,13 @@ class TerminalConsumer(AsyncWebsocketConsumer):
         with engine.using(self.engine_name):
             await sync_to_async(terminal.close, thread_sensitive=False)()
             exit_code = await sync_to_async(terminal.exit_code, thread_sensitive=False)()
+        kept = await database_sync_to_async(recording.save)(
+            self.cast,
+            engine=self.engine_name,
+            container=self.target,
+            container_id=terminal.container_id,
+            actor_name=self.request.user.get_username(),
+        )
         await database_sync_to_async(record)(
             self.request,
             CLOSE,
@@ -214,6 +239,9 @@ class TerminalConsumer(AsyncWebsocketConsumer):
             seconds=round(time.monotonic() - self.started, 1),
             bytes_in=self.bytes_in,
             bytes_out=self.bytes_out,
+            recording=kept.pk,
+            recording_sha256=kept.sha256,
+            recording_truncated=kept.truncated or None,
         )
         if why != "the browser closed it":
             await self.send(text_data=json.dumps({"closed": why, "exit_code": exit_code}))
