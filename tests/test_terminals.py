@@ -255,3 +255,28 @@ def test_old_recordings_are_purged_and_verify_still_passes(lab, operator, asgi_s
     Recording.objects.exclude(pk=recording.pk).delete()
     with pytest.raises(CommandError, match="deleted without a purge"):
         call_command("audit", "verify")
+
+
+def test_run_it_opens_the_containers_own_terminal_and_the_detach_keys_leave_it_running(
+    lab, operator, asgi_page, job_runner
+):
+    lab.pull("httpd", "2.4")
+    name = lab.name("it")
+    page = asgi_page
+    sign_in(page, operator.username)
+    page.goto("/engines/local/containers/run/")
+    page.fill("#id_image", "httpd:2.4")
+    page.fill("#id_name", name)
+    page.fill("#id_command", "sh")
+    page.check("#id_interactive")
+    page.get_by_role("button", name="Run").click()
+    page.click("#run-terminal")
+    expect(page.locator("#terminal-state")).to_have_text("Connected.")
+    page.locator("#terminal").click()
+    page.keyboard.type("echo it-$((2*21))\n")
+    wait_screen(page, "s.split('\\n').some(l => l.trim() === 'it-42')", "the echo")
+    page.keyboard.press("Control+P")
+    page.keyboard.press("Control+Q")
+    expect(page.locator("#terminal-state")).to_have_text("Closed: detached; the container keeps running.")
+    assert lab.get(name).status == "running"
+    assert lab.get(name).attrs["Config"]["Tty"] is True

@@ -35,6 +35,9 @@ class Terminal:
             return exec_id, c.api.exec_start(exec_id, tty=True, socket=True)
 
         self.exec_id, raw = call(start)
+        self._hold(raw, rows, cols)
+
+    def _hold(self, raw, rows: int, cols: int) -> None:
         # Unix: a SocketIO over the socket; TLS: the SSL socket; SSH: the paramiko channel. All recv and sendall.
         self._sock = getattr(raw, "_sock", raw)
         self._raw = raw  # holds the HTTP response, whose collection would close a TLS socket
@@ -65,14 +68,41 @@ class Terminal:
     def close(self) -> None:
         """End the stream (waking `read`) and whatever the command left running in the container (the engine
         keeps an exec's processes after its client has gone)."""
-        with suppress(OSError, EOFError):
-            if isinstance(self._sock, socket.socket):
-                self._sock.shutdown(socket.SHUT_RDWR)
-            self._sock.close()
+        self._close_stream()
         with suppress(EngineError):
             if self.exit_code() is None:
                 call(self._end)
 
+    def _close_stream(self) -> None:
+        with suppress(OSError, EOFError):
+            if isinstance(self._sock, socket.socket):
+                self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock.close()
+
     def _end(self, c) -> None:
         helper = c.api.exec_create(self.container_id, ["sh", "-c", END_EXEC, self._mark], user="0")["Id"]
         c.api.exec_start(helper)
+
+
+class Attached(Terminal):
+    """`docker attach` to a container started with a TTY (`docker run -it`): its own process's terminal. The
+    detach keys end the stream and leave the container running; closing the terminal does the same."""
+
+    def __init__(self, container_id: str, *, detach_keys: str = "", rows: int = 24, cols: int = 80) -> None:
+        self.container_id = container_id
+        self.exec_id = ""
+        params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+        if detach_keys:
+            params["detachKeys"] = detach_keys
+        raw = call(lambda c: c.api.attach_socket(container_id, params=params))
+        self._hold(raw, rows, cols)
+
+    def resize(self, rows: int, cols: int) -> None:
+        call(lambda c: c.api.resize(self.container_id, height=rows, width=cols))
+
+    def exit_code(self) -> int | None:
+        state = call(lambda c: c.api.inspect_container(self.container_id))["State"]
+        return None if state.get("Running") else state.get("ExitCode")
+
+    def close(self) -> None:
+        self._close_stream()

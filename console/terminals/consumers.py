@@ -25,7 +25,7 @@ from django.urls import path
 from console import engine, policy
 from console.accounts.roles import OPERATOR, engine_role, has_role
 from console.audit.record import record
-from console.engine.terminal import Terminal
+from console.engine.terminal import Attached, Terminal
 from console.middleware import client_address
 from console.terminals import recording
 from console.terminals.recording import Cast
@@ -33,6 +33,7 @@ from console.terminals.recording import Cast
 OPEN, CLOSE = "terminal.open", "terminal.close"
 MAX_SIZE = 1000  # columns or rows
 CHECK_SECONDS = 1.0  # how often an open terminal checks its user is still allowed, and its idle time
+SHELL = "command -v bash >/dev/null && exec bash || exec sh"  # bash where the image has it
 
 
 def _headers(scope) -> dict[str, str]:
@@ -97,6 +98,10 @@ class TerminalConsumer(AsyncWebsocketConsumer):
         self.command = (query.get("command") or [""])[0].strip()
         self.exec_user = (query.get("user") or [""])[0].strip()
         self.workdir = (query.get("workdir") or [""])[0].strip()
+        self.attach = (query.get("attach") or [""])[0] == "1"
+        self.detach_keys = (query.get("detach_keys") or [""])[0].strip()[:64]
+        if self.attach:
+            self.command = "(attached)"
         self.cols, self.rows = _size(query.get("cols"), 80), _size(query.get("rows"), 24)
         self.request = as_request(self.scope)
         with engine.using(self.engine_name):
@@ -126,14 +131,19 @@ class TerminalConsumer(AsyncWebsocketConsumer):
             if not container.running:
                 raise engine.EngineError(f"Container {container.name} is not running.")
             dangerous = policy.check(user, container.host_config)
-            argv = (
-                ["sh", "-c", self.command]
-                if self.command
-                else ["sh", "-c", "command -v bash >/dev/null && exec bash || exec sh"]
-            )
-            self.terminal = Terminal(
-                container.id, argv, user=self.exec_user, workdir=self.workdir, rows=self.rows, cols=self.cols
-            )
+            if self.attach:
+                if not container.tty:
+                    raise engine.EngineError(f"Container {container.name} has no terminal (it was not run with -it).")
+                self.terminal = Attached(container.id, detach_keys=self.detach_keys, rows=self.rows, cols=self.cols)
+            else:
+                self.terminal = Terminal(
+                    container.id,
+                    ["sh", "-c", self.command or SHELL],
+                    user=self.exec_user,
+                    workdir=self.workdir,
+                    rows=self.rows,
+                    cols=self.cols,
+                )
         except policy.Refused as exc:
             reason = (
                 f"Only Admins may open a terminal in {target}, which reaches the host through {'; '.join(exc.reasons)}"
@@ -167,7 +177,7 @@ class TerminalConsumer(AsyncWebsocketConsumer):
         terminal = self.terminal
         while data := terminal.read():
             asyncio.run_coroutine_threadsafe(self._output(data), self.loop).result()
-        asyncio.run_coroutine_threadsafe(self._end("the command exited"), self.loop)
+        asyncio.run_coroutine_threadsafe(self._end(None), self.loop)
 
     async def _output(self, data: bytes) -> None:
         self.bytes_out += len(data)
@@ -209,7 +219,7 @@ class TerminalConsumer(AsyncWebsocketConsumer):
         user = get_user_model().objects.filter(pk=self.request.user.pk).first()
         return user is not None and has_role(user, OPERATOR, self.engine_name)
 
-    async def _end(self, why: str) -> None:
+    async def _end(self, why: str | None) -> None:
         """Close the browser's side and the engine's, once, whoever ends first."""
         terminal, self.terminal = self.terminal, None
         if terminal is None:
@@ -219,6 +229,10 @@ class TerminalConsumer(AsyncWebsocketConsumer):
         with engine.using(self.engine_name):
             await sync_to_async(terminal.close, thread_sensitive=False)()
             exit_code = await sync_to_async(terminal.exit_code, thread_sensitive=False)()
+        if why is None:  # the stream ended on the engine's side
+            why = "the command exited"
+            if self.attach:
+                why = "the container exited" if exit_code is not None else "detached; the container keeps running"
         kept = await database_sync_to_async(recording.save)(
             self.cast,
             engine=self.engine_name,

@@ -29,6 +29,8 @@ PLAYER_CSP = {**TERMINAL_CSP, "script-src": [*SECURE_CSP["script-src"], "'wasm-u
 @csp_override(TERMINAL_CSP)
 def terminal(request: HttpRequest, container_id: str) -> HttpResponse:
     fields = {key: request.GET.get(key, "").strip()[:FIELD_LIMIT] for key in ("command", "user", "workdir")}
+    if request.GET.get("attach") == "1":  # docker run -it's own terminal, not a new command
+        fields = {"attach": "1", "detach_keys": request.GET.get("detach_keys", "").strip()[:64]}
     ctx = {"container_id": container_id, "idle_minutes": settings.TERMINAL_IDLE_SECONDS // 60, **fields}
     try:
         container = engine.inspect_container(container_id)
