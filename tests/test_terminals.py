@@ -26,6 +26,14 @@ SCREEN = (
     ".map(r => r.textContent.replace(/\\u00a0/g, ' ').trimEnd()).join('\\n')"
 )
 
+# A paste, as the browser hands one to xterm.js (headless Chromium has no clipboard shortcut to press).
+PASTE = """text => {
+  const data = new DataTransfer();
+  data.setData('text/plain', text);
+  document.querySelector('#terminal textarea').dispatchEvent(
+    new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));
+}"""
+
 
 def screen(page) -> str:
     return page.evaluate(SCREEN)
@@ -78,6 +86,9 @@ def test_an_operator_types_resizes_interrupts_and_exits_in_a_real_terminal(lab, 
     word = f"hello-{uuid.uuid4().hex[:8]}"
     page.keyboard.type(f"echo {word}\n")
     wait_screen(page, f"s.split('\\n').some(l => l.trim() === '{word}')", "the echo")
+
+    page.evaluate(PASTE, "echo pasted-$((6*7))\n")
+    wait_screen(page, "s.split('\\n').some(l => l.trim() === 'pasted-42')", "the paste")
 
     page.keyboard.type("echo size-$(stty size | tr ' ' x)\n")
     before = wait_screen(page, "/size-\\d+x\\d+/.test(s.replace(/\\$\\(stty/g, ''))", "stty size")

@@ -65,9 +65,11 @@ from console.engine.images import (
     tag_image,
 )
 from console.engine.system import api_version, disk_usage, ping, raw_listing, sdk_version
+from console.engine.terminal import Attached, Terminal
 
 __all__ = [
     "RUNNING_STATES",
+    "Attached",
     "Attachment",
     "Exec",
     "OutputPump",
@@ -84,6 +86,7 @@ __all__ = [
     "NotFound",
     "Removal",
     "StatsSample",
+    "Terminal",
     "address",
     "api_version",
     "client",

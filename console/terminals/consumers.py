@@ -25,7 +25,6 @@ from django.urls import path
 from console import engine, policy
 from console.accounts.roles import OPERATOR, engine_role, has_role
 from console.audit.record import record
-from console.engine.terminal import Attached, Terminal
 from console.middleware import client_address
 from console.terminals import recording
 from console.terminals.recording import Cast
@@ -89,7 +88,7 @@ class SameOrigin:
 
 
 class TerminalConsumer(AsyncWebsocketConsumer):
-    terminal: Terminal | None = None
+    terminal: engine.Terminal | None = None
 
     async def connect(self) -> None:
         kwargs = self.scope["url_route"]["kwargs"]
@@ -134,9 +133,11 @@ class TerminalConsumer(AsyncWebsocketConsumer):
             if self.attach:
                 if not container.tty:
                     raise engine.EngineError(f"Container {container.name} has no terminal (it was not run with -it).")
-                self.terminal = Attached(container.id, detach_keys=self.detach_keys, rows=self.rows, cols=self.cols)
+                self.terminal = engine.Attached(
+                    container.id, detach_keys=self.detach_keys, rows=self.rows, cols=self.cols
+                )
             else:
-                self.terminal = Terminal(
+                self.terminal = engine.Terminal(
                     container.id,
                     ["sh", "-c", self.command or SHELL],
                     user=self.exec_user,
