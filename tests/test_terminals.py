@@ -165,14 +165,25 @@ def test_a_terminal_works_on_the_tls_and_ssh_engines(fleet, admin, asgi_server, 
             ws.send(b"exit\n")
             read_until(ws, b'"closed"')
         assert AuditEvent.objects.get(action="terminal.close").engine == engine_name
+        # Closed from the browser's side: the stream ends on every transport, and the shell with it.
+        with open_socket(asgi_server, admin, engine_name, up.id) as ws:
+            ws.send(b"echo again-$((40+2))\n")
+            read_until(ws, b"again-42")
+            assert shells_in(client, up)
+        wait_until(lambda: not shells_in(client, up), message="the shell to end")
+        closes = AuditEvent.objects.filter(action="terminal.close")
+        wait_until(lambda: closes.count() == 2, message="the second close event")
+        assert [e.params["why"] for e in closes] == ["the browser closed it", "the command exited"]
     finally:
         up.remove(force=True)
         client.close()
 
 
-def shells_in(lab, container) -> list[str]:
-    """The terminal's shells still running in a container (the lab's httpd image has sh, not bash)."""
-    return [p for p in lab.get(container.name).top(ps_args="-eo pid,args")["Processes"] if p[-1] in ("sh", "bash")]
+def shells_in(engine, container) -> list[str]:
+    """The terminal's shells still running in a container (the lab's httpd image has sh, not bash); `engine`: the
+    lab fixture, or a docker client."""
+    found = engine.get(container.name) if hasattr(engine, "get") else engine.containers.get(container.name)
+    return [p for p in found.top(ps_args="-eo pid,args")["Processes"] if p[-1] in ("sh", "bash")]
 
 
 def closed_reason(ws) -> str:
