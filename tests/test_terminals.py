@@ -302,3 +302,15 @@ def test_run_it_opens_the_containers_own_terminal_and_the_detach_keys_leave_it_r
     expect(page.locator("#terminal-state")).to_have_text("Closed: detached; the container keeps running.")
     assert lab.get(name).status == "running"
     assert lab.get(name).attrs["Config"]["Tty"] is True
+
+
+def test_a_recording_is_bounded_and_says_where_it_was_cut(lab, operator, asgi_server, settings):
+    settings.TERMINAL_RECORDING_LIMIT = 4000
+    up = lab.httpd()
+    with open_socket(asgi_server, operator, "local", up.id, command="seq 1 20000") as ws:
+        assert closed_reason(ws) == "the command exited"
+    closed = AuditEvent.objects.get(action="terminal.close")
+    recording = Recording.objects.get(pk=closed.params["recording"])
+    assert closed.params["bytes_out"] > 100_000 and closed.params["recording_truncated"] is True
+    assert recording.truncated and len(recording.cast) < 4000 + 200
+    assert "the recording stops here: it reached its limit of 4000 bytes" in recording.cast
