@@ -54,6 +54,13 @@ DOCKER_TIMEOUT = envint("DOCKER_TIMEOUT", "30")
 # A command run in a container (exec, a job) is ended after this many seconds.
 EXEC_TIMEOUT = envint("EXEC_TIMEOUT", "300")
 
+# A terminal (console/terminals) no keystroke has reached for this many seconds is closed.
+TERMINAL_IDLE_SECONDS = envint("TERMINAL_IDLE_SECONDS", "900")
+# Every terminal session is recorded (asciicast v2) up to this many bytes, and kept this many days
+# (`manage.py recordings purge` deletes older ones).
+TERMINAL_RECORDING_LIMIT = envint("TERMINAL_RECORDING_LIMIT", str(8 * 1024 * 1024))
+TERMINAL_RECORDING_DAYS = envint("TERMINAL_RECORDING_DAYS", "90")
+
 # Lists render at most this many rows (the rest are reached by filtering and sorting): rendering,
 # not the engine, is what a 1,000-container list page costs.
 LIST_WINDOW = envint("LIST_WINDOW", "200")
@@ -82,6 +89,7 @@ INSTALLED_APPS = [
     "console.system",
     "console.networks",
     "console.volumes",
+    "console.terminals",
 ]
 
 MIDDLEWARE = [
@@ -106,7 +114,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "console.urls"
-WSGI_APPLICATION = "console.wsgi.application"
+ASGI_APPLICATION = "console.asgi.application"
 
 TEMPLATES = [
     {

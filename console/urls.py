@@ -12,6 +12,7 @@ engine_patterns = [
     path("system/", include("console.system.urls")),
     path("networks/", include("console.networks.urls")),
     path("volumes/", include("console.volumes.urls")),
+    path("containers/<str:container_id>/terminal/", include("console.terminals.urls")),
 ]
 
 urlpatterns = [
@@ -24,6 +25,7 @@ urlpatterns = [
     path("registries/", include("console.images.registry_urls")),
     path("jobs/", include("console.jobs.urls")),
     path("audit/", include("console.audit.urls")),
+    path("recordings/", include("console.terminals.recording_urls")),
     path("users/", include("console.accounts.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

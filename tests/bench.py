@@ -19,7 +19,11 @@
 
 Prints a table and writes it, with the machine it ran on, to docs/benchmarks.md
 (--quick: a small lab and few repetitions, to try the script; it writes nothing;
---fleet: only part 6, whose section of docs/benchmarks.md it replaces).
+--fleet: only part 6, whose section of docs/benchmarks.md it replaces;
+--terminal: only part 7, likewise).
+
+7. Terminal: keystroke echo latency (p50 / p95) through the console's terminal (WebSocket, uvicorn, the engine's
+   exec stream) beside `docker exec -it` driven through a pty; page times with 0 and with 20 terminals open.
 """
 
 from __future__ import annotations
@@ -30,16 +34,19 @@ import os
 import platform
 import random
 import re
+import select
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,6 +65,7 @@ from tests.lab import free_port, wait_for  # noqa: E402
 
 QUICK = "--quick" in sys.argv
 FLEET_ONLY = "--fleet" in sys.argv
+TERMINAL_ONLY = "--terminal" in sys.argv
 CONTAINERS, RUNNING, IMAGES, TAGS_EACH = (100, 5, 10, 3) if QUICK else (1000, 10, 100, 3)
 REPEAT = 5 if QUICK else 15  # timed requests of each list, and as many raw engine calls
 PULLS = 2 if QUICK else 5  # pulls of the big image each way
@@ -189,7 +197,7 @@ PEAKS = {"web": 0, "worker": 0}
 
 
 def note_memory(console: ConsoleProcess) -> None:
-    """The peaks so far of the gunicorn workers and of the Celery processes (main and pool)."""
+    """The peaks so far of the web server's workers and of the Celery processes (main and pool)."""
     web = console.procs["web"].pid
     worker = console.procs["worker"].pid
     PEAKS["web"] = max([PEAKS["web"], *map(_peak_rss, _children(web))])
@@ -641,7 +649,7 @@ def fleet_section() -> list[str]:
     return [
         "## Fleet page",
         "",
-        "A console (gunicorn and the watcher, no worker) with the lab's three engines (unix, tcp+TLS, ssh) as"
+        "A console (uvicorn and the watcher, no worker) with the lab's three engines (unix, tcp+TLS, ssh) as"
         " Engine rows, then eight idle and eight dead or hung engines more; viewers with no role on some of them"
         " see 3, 3 + idle or 3 + dead rows. The local engine is reached through a counting proxy. Load average"
         f" when it ended: {' / '.join(f'{load:.2f}' for load in os.getloadavg())} (1 / 5 / 15 min).",
@@ -655,14 +663,171 @@ def fleet_section() -> list[str]:
     ]
 
 
-def write_fleet_section() -> None:
-    """--fleet: replace the fleet section of docs/benchmarks.md, keeping the rest of the last full run."""
-    section = "\n".join(fleet_section())
+# --- 7. the terminal -----------------------------------------------------------------------------------
+
+TERMINAL_KEYS = 40 if QUICK else 300  # keystrokes timed each way
+TERMINALS = 20
+TERMINAL_REPEAT = 10 if QUICK else 30  # timed page loads with 0 and with 20 terminals open
+TERMINAL_ROWS: list[Row] = []
+TERMINAL_NOTES: list[str] = []
+
+
+def p50_p95(values: list[float]) -> str:
+    ordered = sorted(values)
+    return f"{ms_fine(statistics.median(ordered))} / {ms_fine(ordered[int(len(ordered) * 0.95) - 1])}"
+
+
+def ms_fine(value: float) -> str:
+    return f"{value * 1000:.1f} ms"
+
+
+def echo_times(send: Callable[[bytes], None], until: Callable[[bytes], None]) -> list[float]:
+    """Each keystroke's time until the terminal echoes it (a tty's echo, with `cat` reading it)."""
+    times = []
+    for i in range(TERMINAL_KEYS):
+        key = bytes([ord("a") + i % 26])
+        started = time.perf_counter()
+        send(key)
+        until(key)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def console_terminal(console: ConsoleProcess, session: requests.Session, container: str, command: str):
+    from websockets.sync.client import connect
+
+    url = console.url.replace("http", "ws", 1)
+    query = urllib.parse.urlencode({"command": command})
+    return connect(
+        f"{url}/engines/local/containers/{container}/terminal/socket/?{query}",
+        additional_headers={"Cookie": f"sessionid={session.cookies['sessionid']}", "Origin": console.url},
+        open_timeout=60,
+    )
+
+
+def time_terminal() -> None:
+    import pty
+
+    client = docker.from_env(timeout=300)
+    client.images.pull("httpd", tag="2.4")
+    box = client.containers.run("httpd:2.4", name=f"bench-terminal-{os.getpid()}", detach=True)
+    console = ConsoleProcess(worker=False)
+    try:
+        console.start()
+        admin = console.session()
+        with console_terminal(console, admin, box.id, "cat") as ws:
+
+            def ws_until(key: bytes) -> None:
+                while key not in ws.recv(timeout=30):
+                    pass
+
+            echo_times(ws.send, ws_until)  # warm up
+            through_console = echo_times(ws.send, ws_until)
+        main, side = pty.openpty()
+        cli = subprocess.Popen(["docker", "exec", "-it", box.id, "cat"], stdin=side, stdout=side, stderr=side)
+        os.close(side)
+        try:
+
+            def pty_until(key: bytes) -> None:
+                while key not in os.read(main, 4096):
+                    pass
+
+            echo_times(lambda key: os.write(main, key), pty_until)  # warm up: docker sets the pty raw meanwhile
+            while select.select([main], [], [], 0.5)[0]:  # the warm-up's echoes, local ones included, drained
+                os.read(main, 4096)
+            assert not termios.tcgetattr(main)[3] & termios.ECHO, "the pty still echoes locally"
+            direct = echo_times(lambda key: os.write(main, key), pty_until)
+        finally:
+            cli.kill()
+            cli.wait()
+            os.close(main)
+        report_terminal(
+            "Keystroke echo, p50 / p95: through the console's terminal / `docker exec -it` directly",
+            f"console {p50_p95(through_console)}; docker exec -it {p50_p95(direct)}",
+        )
+
+        def pages() -> tuple[list[float], list[float]]:
+            lists, details = [], []
+            for _ in range(TERMINAL_REPEAT):
+                lists.append(seconds(lambda: admin.get(f"{console.url}/engines/local/containers/", timeout=60)))
+                details.append(seconds(lambda: admin.get(f"{console.url}/engines/local/containers/{box.id}/")))
+            return lists, details
+
+        pages()  # warm up both web workers
+        idle_lists, idle_details = pages()
+        # Twenty terminals each printing a line a second, as a `tail -f` would, held open while pages are timed.
+        held = ExitStack()
+        busy = [
+            held.enter_context(console_terminal(console, admin, box.id, "while true; do date; sleep 1; done"))
+            for _ in range(TERMINALS)
+        ]
+        stop = threading.Event()
+
+        def drain(ws) -> None:
+            while not stop.is_set():
+                with suppress(TimeoutError):
+                    ws.recv(timeout=1)
+
+        readers = [threading.Thread(target=drain, args=(ws,), daemon=True) for ws in busy]
+        for reader in readers:
+            reader.start()
+        try:
+            open_lists, open_details = pages()
+        finally:
+            stop.set()
+            for reader in readers:
+                reader.join(timeout=5)
+            held.close()
+        report_terminal(
+            f"Container list page, p50 / p95: no terminal open / {TERMINALS} open",
+            f"none open {p50_p95(idle_lists)}; {TERMINALS} open {p50_p95(open_lists)}",
+        )
+        report_terminal(
+            f"Container page, p50 / p95: no terminal open / {TERMINALS} open",
+            f"none open {p50_p95(idle_details)}; {TERMINALS} open {p50_p95(open_details)}",
+        )
+        TERMINAL_NOTES.append(
+            f"Echo: {TERMINAL_KEYS} keystrokes each way, one at a time, to `cat` in a busybox container on the local"
+            " engine: the console's through a WebSocket client (the browser's path less xterm.js), the CLI's through"
+            " a pty, as a person's terminal would drive it. Pages: "
+            f"{TERMINAL_REPEAT} loads each, one after another, while {TERMINALS} terminals each print a line a second."
+        )
+    finally:
+        console.stop()
+        box.remove(force=True)
+        client.close()
+
+
+def report_terminal(measure: str, result: str) -> None:
+    row = Row(measure, result)
+    TERMINAL_ROWS.append(row)
+    print(row.markdown(), flush=True)
+
+
+def terminal_section() -> list[str]:
+    return [
+        "## Terminal",
+        "",
+        "`tests/bench.py --terminal`: a console (uvicorn with 2 workers, the watcher) on the lab's local engine."
+        f" Load average when it ended: {' / '.join(f'{load:.2f}' for load in os.getloadavg())} (1 / 5 / 15 min).",
+        "",
+        "| Measure | Result | Target | |",
+        "| --- | --- | --- | --- |",
+        *(row.markdown() for row in TERMINAL_ROWS),
+        "",
+        *(f"- {note}" for note in TERMINAL_NOTES),
+        "",
+    ]
+
+
+def write_section(heading: str, lines: list[str]) -> None:
+    """Replace one section of docs/benchmarks.md (or add it), keeping the rest of the last full run."""
+    section = "\n".join(lines)
     print(section)
     if QUICK:
         return
     text = OUT.read_text() if OUT.exists() else "# Benchmarks\n\n"
-    before, found, after = text.partition("## Fleet page")
+    before, found, after = text.partition(heading)
     rest = after.partition("\n## ")[2] if found else ""
     OUT.write_text(before.rstrip("\n") + "\n\n" + section + (f"\n## {rest}" if rest else ""))
     print(f"Saved to {OUT.relative_to(ROOT)}")
@@ -674,7 +839,11 @@ def write_fleet_section() -> None:
 def main() -> None:
     if FLEET_ONLY:
         time_fleet()
-        write_fleet_section()
+        write_section("## Fleet page", fleet_section())
+        return
+    if TERMINAL_ONLY:
+        time_terminal()
+        write_section("## Terminal", terminal_section())
         return
     client = docker.from_env(timeout=300)
     print(f"Building the scale lab ({CONTAINERS} containers, {IMAGES * TAGS_EACH} image tags) ...", flush=True)
@@ -710,11 +879,13 @@ def main() -> None:
         console.stop()
         proxy.stop()
 
-    report("Peak RSS of a web worker (gunicorn, 4 threads) during 1-4", f"{PEAKS['web'] / 2**20:.0f} MiB")
+    report("Peak RSS of a web worker (uvicorn) during 1-4", f"{PEAKS['web'] / 2**20:.0f} MiB")
     report("Peak RSS of a Celery worker process during 1-4", f"{PEAKS['worker'] / 2**20:.0f} MiB")
 
     print("The fleet page: the lab's three engines, then dead and hung ones too ...", flush=True)
     time_fleet()
+    print("The terminal: echo latency, and pages with 20 terminals open ...", flush=True)
+    time_terminal()
     write_report()
 
 
@@ -723,7 +894,7 @@ def write_report() -> None:
         "# Benchmarks",
         "",
         "Made by `make bench` (`tests/bench.py`), which builds a lab of its own (a private dockerd, a local",
-        "registry and Redis) and runs a whole console in it: gunicorn (2 workers, 4 threads each), one Celery",
+        "registry and Redis) and runs a whole console in it: uvicorn (2 workers), one Celery",
         "worker (2 processes) and the watcher, on SQLite. Targets are the issue's; a missed one says so.",
         "",
         "## Machine",
@@ -750,11 +921,12 @@ def write_report() -> None:
         f" poll); {VIEWING_SECONDS} s per level. Requests are counted by a proxy on the console's engine socket"
         " (the watcher's included).",
         "- Queue: the pulls are form posts sent at once from as many threads; the worker runs two jobs at a time.",
-        "- Memory: VmHWM of each gunicorn worker and each Celery process, read from /proc before each console"
+        "- Memory: VmHWM of each uvicorn worker and each Celery process, read from /proc before each console"
         " stopped; the largest.",
         *(f"- {note}" for note in NOTES),
         "",
         *fleet_section(),
+        *terminal_section(),
     ]
     text = "\n".join(lines)
     print(text)

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "correct horse battery staple"
 # Fixtures shared by several files, found by pytest instead of imported into each.
-pytest_plugins = ["tests.containers_lab", "tests.images_registries"]
+pytest_plugins = ["tests.containers_lab", "tests.images_registries", "tests.asgi_server"]
 
 # Each xdist process has a Redis database of its own (broker queues, snapshot, dedupe keys; kombu scopes
 # its broadcasts by database too): in the environment the processes it starts inherit, and in the settings

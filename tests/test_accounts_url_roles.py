@@ -93,6 +93,9 @@ TABLE = {
     "image_update_check": ("POST", OPERATOR),
     "image_update": ("POST", OPERATOR),
     "container_update": ("POST", OPERATOR),
+    "container_terminal": ("GET", OPERATOR),
+    "terminal_recording": ("GET", VIEWER),
+    "terminal_recording_download": ("GET", VIEWER),
 }
 ONE_SHORT = {VIEWER: NO_ROLE, OPERATOR: VIEWER, ADMIN: OPERATOR}
 

@@ -18,7 +18,7 @@ def compose() -> dict:
 def test_the_compose_file_parses_and_names_the_production_services():
     services = compose()
     assert {"migrate", "web", "worker", "watcher", "redis", "postgres"} <= set(services)
-    assert "gunicorn" in " ".join(services["web"]["command"])
+    assert "uvicorn console.asgi:application" in " ".join(services["web"]["command"])  # one server: HTTP and WebSocket
     assert services["worker"]["command"] == ["python", "manage.py", "workers"]  # a Celery worker per engine
     for name in ("web", "worker", "watcher"):
         assert services[name]["volumes"] == ["/var/run/docker.sock:/var/run/docker.sock"], name

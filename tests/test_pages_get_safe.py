@@ -6,6 +6,7 @@ from django.apps import apps
 from django.test import Client
 
 from console.jobs.models import Job
+from console.terminals.models import Recording
 from tests.conftest import make_user
 from tests.test_accounts_url_roles import SAMPLES, TABLE, console_patterns
 
@@ -40,6 +41,9 @@ def test_no_get_view_changes_the_engine_or_the_database(admin_client, admin, reg
     volume = engine.volumes.create("get-safety")
     image_id = engine.images.get("hello-world:latest").id
     job = Job.objects.create(kind="system.df", engine="local", requested_by_name="ada", state="succeeded")
+    Recording.objects.create(
+        pk=1, engine="local", container="get-safety", container_id=container.id, actor_name=admin.username, cast="{}\n"
+    )
     values = {
         "container_id": container.id,
         "image_id": image_id,

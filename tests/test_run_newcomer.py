@@ -38,7 +38,7 @@ def test_every_module_the_console_imports_is_in_the_run_requirements():
         "import console\n"
         "for m in pkgutil.walk_packages(console.__path__, 'console.'):\n"
         "    importlib.import_module(m.name)\n"
-        "import kombu.transport.redis, gunicorn.app.wsgiapp, psycopg, celery.bin.celery\n"
+        "import kombu.transport.redis, uvicorn, channels, websockets, psycopg, celery.bin.celery\n"
         "print('ok')\n"
     )
     out = subprocess.run(

@@ -24,6 +24,8 @@ NAMESPACE_MODES = [("", "the container's own"), ("host", "the host's")]
 IPC_MODES = [*NAMESPACE_MODES, ("private", "private"), ("shareable", "shareable"), ("none", "none")]
 MOUNT_TYPES = {"bind", "volume", "tmpfs"}
 
+DETACH_KEYS = "ctrl-p,ctrl-q"  # docker's own default
+DETACH_KEY = r"(ctrl-[a-z@\[\\\]^_]|[!-~])"
 # Options that give a container power over the host: shown to Admins only. Who may use them is decided
 # by console.policy on the request they turn into, not here.
 ADMIN_FIELDS = (
@@ -157,6 +159,15 @@ class RunForm(forms.Form):
     max_retries = forms.IntegerField(min_value=0, max_value=1000, required=False, help_text="For on-failure.")
     auto_remove = forms.BooleanField(required=False, label="Remove the container when it exits (--rm)")
     follow = forms.BooleanField(required=False, initial=True, label="Follow its output on the job page")
+    interactive = forms.BooleanField(
+        required=False, label="Interactive, with a terminal (docker run -it): open it in the browser once it runs"
+    )
+    detach_keys = forms.CharField(
+        max_length=64,
+        required=False,
+        initial=DETACH_KEYS,
+        help_text="Keys that leave an interactive container running and close its terminal (--detach-keys).",
+    )
     # Shown to Admins only (ADMIN_FIELDS).
     privileged = forms.BooleanField(required=False, label="Privileged (full access to the host's devices)")
     binds = _multiline(
@@ -290,6 +301,14 @@ class RunForm(forms.Form):
             sysctls[name.strip()] = value.strip()
         return sysctls
 
+    def clean_detach_keys(self) -> str:
+        keys = self.cleaned_data["detach_keys"].strip().lower() or DETACH_KEYS
+        if not re.fullmatch(f"{DETACH_KEY}(,{DETACH_KEY})*", keys):
+            raise forms.ValidationError(
+                "Write keys as the docker CLI does: ctrl-<letter> or one character, e.g. ctrl-p,ctrl-q."
+            )
+        return keys
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("auto_remove") and data.get("restart_policy", "no") != "no":
@@ -317,7 +336,9 @@ class RunForm(forms.Form):
             "volumes": volumes,
             "restart_policy": policy,
             "auto_remove": data["auto_remove"],
-            "follow": data["follow"],
+            "follow": data["follow"] and not data["interactive"],
+            "tty": data["interactive"],
+            "detach_keys": data["detach_keys"],
             "privileged": data["privileged"],
             "binds": data["binds"] + path_binds,
             "mounts": data["mounts"],

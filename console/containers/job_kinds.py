@@ -88,6 +88,9 @@ def run_container(ctx: JobContext) -> dict:
         if not spec.get("follow"):
             _start(spec, container_id, lambda: engine.start_container(container_id))
             ctx.log(container_id)
+            if spec.get("tty"):
+                ctx.log("It runs with a terminal: open it from this page or the container's.")
+                return {**result, "terminal": True, "detach_keys": spec.get("detach_keys") or ""}
             return result
         attachment = engine.Attachment(container_id, bool(spec.get("auto_remove")))
         try:

@@ -78,6 +78,7 @@ from console.engine.networks import (
     remove_network,
 )
 from console.engine.system import api_version, disk_usage, ping, raw_listing, sdk_version
+from console.engine.terminal import Attached, Terminal
 from console.engine.updates import Recreate, create_again, raw_container, raw_image, recreate_request, registry_digest
 from console.engine.volumes import (
     VolumeRow,
@@ -94,6 +95,7 @@ from console.engine.volumes import (
 
 __all__ = [
     "RUNNING_STATES",
+    "Attached",
     "Recreate",
     "create_again",
     "raw_container",
@@ -116,6 +118,7 @@ __all__ = [
     "NotFound",
     "Removal",
     "StatsSample",
+    "Terminal",
     "address",
     "api_version",
     "client",

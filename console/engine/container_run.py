@@ -55,6 +55,8 @@ def run_config(spec: dict[str, Any]) -> dict[str, Any]:
     }
     if spec.get("command"):
         config["Cmd"] = list(spec["command"])
+    if spec.get("tty"):  # docker run -it: a terminal, and stdin kept open for whoever attaches
+        config.update(Tty=True, OpenStdin=True, AttachStdin=True)
     return config
 
 

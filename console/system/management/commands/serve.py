@@ -39,19 +39,21 @@ def console_processes(python: str, host: str, port: int, web_workers: int = 2) -
         "worker": [python, str(MANAGE_PY), "workers"],
         # One watcher per engine: event stream, shared snapshot, lost jobs, disk use timer.
         "watcher": [python, str(MANAGE_PY), "watch"],
+        # One ASGI server for the pages (HTTP) and the terminals (WebSocket); the console reads X-Forwarded-For
+        # itself (TRUSTED_PROXIES), so uvicorn's own reading of it is off.
         "web": [
             python,
             "-m",
-            "gunicorn",
-            "console.wsgi",
-            "--bind",
-            f"{host}:{port}",
+            "uvicorn",
+            "console.asgi:application",
+            "--host",
+            host,
+            "--port",
+            str(port),
             "--workers",
             str(web_workers),
-            "--threads",
-            "4",
-            "--access-logfile",
-            "-",
+            "--no-proxy-headers",
+            "--no-server-header",
         ],
     }
 
@@ -85,7 +87,7 @@ class Command(BaseCommand):
 
         def stop(*_):
             # Each part is a process group of its own (a server and the workers it forked): signal the whole
-            # group, and at the end kill what is left of it, so no worker outlives its server (a gunicorn
+            # group, and at the end kill what is left of it, so no worker outlives its server (a web
             # worker stuck in its exit once stayed behind after Ctrl-C).
             for proc in reversed(procs):
                 signal_group(proc, signal.SIGTERM)
