@@ -44,7 +44,7 @@ export PYTEST_ARGS
 test: $(TEST_VENV)/.installed
 	scripts/system-packages
 	$(TBIN)/python manage.py collectstatic --noinput -v 0
-	$(LAB) sh -c 'eval "$(PYTEST) -n $(JOBS) -m \"not serial\" $$PYTEST_ARGS"; a=$$?; eval "$(PYTEST) -m \"serial and not burst\" $$PYTEST_ARGS"; b=$$?; \
+	$(LAB) sh -c 'eval "$(PYTEST) -n $(JOBS) --dist loadgroup -m \"not serial\" $$PYTEST_ARGS"; a=$$?; eval "$(PYTEST) -m \"serial and not burst\" $$PYTEST_ARGS"; b=$$?; \
 		[ $$a = 5 ] && a=0; [ $$b = 5 ] && b=0; exit $$((a | b))'
 
 test-postgres:

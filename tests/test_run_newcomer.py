@@ -7,7 +7,9 @@ import pytest
 
 from tests import newcomer
 
-pytestmark = [pytest.mark.foundation, pytest.mark.worker]
+# One xdist process runs them one after another: each builds make run's .venv if it is missing (a fresh
+# clone), and two builds of one venv at once break each other.
+pytestmark = [pytest.mark.foundation, pytest.mark.worker, pytest.mark.xdist_group("make-run")]
 
 
 def test_make_run_serves_the_console_pulls_through_its_worker_and_ctrl_c_stops_it_all(tmp_path):

@@ -100,6 +100,8 @@ def test_an_operator_types_resizes_interrupts_and_exits_in_a_real_terminal(lab, 
     assert second != first
 
     page.keyboard.type("sleep 100\n")
+    # Ctrl-C once the sleep runs: pressed while the shell still reads the line, it would interrupt the shell.
+    wait_until(lambda: sleeping(up), message="the sleep to run in the container")
     page.keyboard.press("Control+C")
     page.keyboard.type("echo after-$?\n")
     wait_screen(page, "s.split('\\n').some(l => l.trim() === 'after-130')", "the interrupted sleep")
@@ -184,6 +186,10 @@ def shells_in(engine, container) -> list[str]:
     lab fixture, or a docker client."""
     found = engine.get(container.name) if hasattr(engine, "get") else engine.containers.get(container.name)
     return [p for p in found.top(ps_args="-eo pid,args")["Processes"] if p[-1] in ("sh", "bash")]
+
+
+def sleeping(container) -> bool:
+    return any(p[-1] == "sleep 100" for p in container.top(ps_args="-eo pid,args")["Processes"])
 
 
 def closed_reason(ws) -> str:
