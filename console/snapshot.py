@@ -273,6 +273,19 @@ def version(*kinds: str) -> int:
         return 0  # the page renders, and says what went wrong
 
 
+def stamp(kind: str) -> str:
+    """A name for what the snapshot holds of a kind now (its version and its content's digest), under which a
+    page may keep what it rendered from it; "" when no watcher keeps the kind (then nothing may be kept)."""
+    try:
+        if not _following():
+            return ""
+        version = _entry(kind, with_data=False)[0]
+        digest = connection().hget(key("kind", kind), "digest")
+    except (redis.RedisError, engine.EngineError):
+        return ""
+    return f"{version}:{digest}" if digest else ""
+
+
 # --- the rows pages show ---------------------------------------------------------------------
 
 
