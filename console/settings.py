@@ -148,6 +148,8 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # Lists rendered from the snapshot, shared by whoever asks for the same view (console.listing.shared_render).
     "renders": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 100}},
+    # The fleet page's rows, each rendered once per what it shows (console.dashboard.fleet.rendered_rows).
+    "rows": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 2000}},
 }
 
 AUTHENTICATION_BACKENDS = [

@@ -15,6 +15,7 @@ from console.dashboard.fleet import (
     image_drift,
     image_listings,
     references,
+    rendered_rows,
     settings_drift,
 )
 from console.htmx import htmx_partial
@@ -84,6 +85,7 @@ def fleet(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=204)
     ctx = {
         "rows": rows,
+        "rendered_rows": rendered_rows(rows),
         "live_token": live,
         "reachable": sum(row.reachable for row in rows),
         "unreachable": sum(row.watched and not row.reachable for row in rows),
