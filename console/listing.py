@@ -17,7 +17,7 @@ from django.core.cache import caches
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 
 from console import engine, snapshot
 
@@ -115,3 +115,20 @@ def shared_render(request: HttpRequest, kind: str, template: str, context: Calla
         html = render_to_string(template, context(), request)
         renders.set(key, html, RENDER_SECONDS)
     return html
+
+
+def rendered_rows(template: str, rows: Sequence[Any], **context: Any) -> list[str]:
+    """Each row's HTML (`template` renders one, as `r`, with `context`), rendered once per what the row holds and
+    the context, for RENDER_SECONDS at most (its ages move), whoever asks: a list of rows that did not change
+    costs a lookup each, not a rendering, with the snapshot or without."""
+    kept = caches["rows"]
+    keys = [f"row:{hashlib.sha256(repr((template, row, context)).encode()).hexdigest()}" for row in rows]
+    found = kept.get_many(keys)
+    made = {}
+    one = get_template(template)
+    for key, row in zip(keys, rows, strict=True):
+        if key not in found:
+            found[key] = made[key] = one.render({"r": row, **context})
+    if made:
+        kept.set_many(made, RENDER_SECONDS)
+    return [found[key] for key in keys]

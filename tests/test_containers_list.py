@@ -7,6 +7,9 @@ import pytest
 from django.utils.html import escape
 
 from console.audit.models import AuditEvent
+from tests.conftest import wait_until
+
+pytest_plugins = ["tests.watcher_process"]
 
 
 def rows(page: str) -> list[str]:
@@ -139,8 +142,6 @@ def test_a_viewer_sees_no_bulk_actions_and_is_refused_them(lab, viewer_client):
 def test_a_list_rendered_once_for_everyone_shows_a_new_state_as_soon_as_the_snapshot_has_it(
     lab, viewer_client, operator_client, start_watcher
 ):
-    from tests.conftest import wait_until
-
     up = lab.httpd()
     start_watcher().wait_following()
     page = "/engines/local/containers/?all=1"

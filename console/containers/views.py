@@ -19,7 +19,7 @@ from console.accounts.roles import ADMIN, OPERATOR, has_role
 from console.containers import stats
 from console.containers.actions import SIGNALS
 from console.htmx import htmx_partial
-from console.listing import Column, shared_render, sort_of, window
+from console.listing import Column, rendered_rows, shared_render, sort_of, window
 from console.secrets import mask, visible_env
 
 SHOW_ALL = "containers.show_all"  # the session key that remembers the ps / ps -a switch
@@ -65,6 +65,7 @@ def container_list(request: HttpRequest) -> HttpResponse:
     show_all = _show_all(request)
     query = request.GET.get("q", "").strip()
     sort = sort_of(request, COLUMNS, "created")
+    operator = has_role(request.user, OPERATOR)
 
     def table() -> dict:
         try:
@@ -73,8 +74,12 @@ def container_list(request: HttpRequest) -> HttpResponse:
             containers, error = [], exc.message
         counts = Counter(c.state for c in containers)
         rows = [c for c in containers if (show_all or c.state in engine.RUNNING_STATES) and _matches(c, query)]
+        shown = window(sort.apply(rows))
         return {
-            "window": window(sort.apply(rows)),
+            "window": shown,
+            "rows": rendered_rows(
+                "containers/list.html#row", shown.rows, engine_name=engine.current(), can_operate=operator
+            ),
             "show_all": show_all,
             "query": query,
             "sort": sort,
@@ -85,7 +90,6 @@ def container_list(request: HttpRequest) -> HttpResponse:
         }
 
     # The table is rendered once per snapshot for everyone with the same view; the switch is in the session.
-    operator = has_role(request.user, OPERATOR)
     html = shared_render(request, "containers", "containers/list.html#table", table, show_all, operator)
     if htmx_partial(request):
         return HttpResponse(html)

@@ -15,15 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.core.cache import caches
 from django.db.models import Count
-from django.template.loader import get_template
 
 from console import engine, snapshot
 from console.engines.models import Engine
 from console.images.reference import InvalidReference, parse
 from console.jobs.models import Job
-from console.listing import RENDER_SECONDS
 from console.system.disk import DiskUse, last_disk_usages
 
 KIND_LABELS = {"unix": "unix", "tcp+tls": "tcp+tls", "ssh": "ssh", "tcp": "insecure tcp"}
@@ -90,11 +87,11 @@ class FleetRow:
             self.last_event and [self.last_event.time.timestamp(), self.last_event.action, self.last_event.actor_id],
         ]
 
-    def digest(self) -> str:
-        """What the row's rendering depends on: what it shows, and its ages' times (its latency is left out)."""
+    def __repr__(self) -> str:
+        """What the row's rendering depends on (its rendering is kept under it): what it shows, and its ages'
+        times; its latency is left out, as it moves on every ping."""
         disk = self.disk and [self.disk.size, self.disk.reclaimable, self.disk.computed]
-        shown = json.dumps([self.shown(), self.listed, disk], sort_keys=True, default=str)
-        return hashlib.sha256(shown.encode()).hexdigest()
+        return json.dumps([self.shown(), self.listed, disk], sort_keys=True, default=str)
 
 
 def _peeked(kind: str) -> tuple[Any, float | None]:
@@ -138,22 +135,6 @@ def fleet_token(rows: list[FleetRow]) -> str:
     """A digest of what the rows show: the live part answers 204 while it stays the same."""
     shown = json.dumps([row.shown() for row in rows], sort_keys=True, default=str)
     return hashlib.sha256(shown.encode()).hexdigest()[:16]
-
-
-def rendered_rows(rows: list[FleetRow]) -> list[str]:
-    """Each row's HTML, rendered once per what it shows (and again every RENDER_SECONDS, for its ages) for
-    whoever sees that engine: a fleet of many engines costs little more than a few to show."""
-    kept = caches["rows"]
-    keys = [f"fleet-row:{row.digest()}" for row in rows]
-    found = kept.get_many(keys)
-    template = get_template("dashboard/fleet.html#row")
-    html = []
-    for key, row in zip(keys, rows, strict=True):
-        if key not in found:
-            found[key] = template.render({"r": row})
-            kept.set(key, found[key], RENDER_SECONDS)
-        html.append(found[key])
-    return html
 
 
 # --- drift: one image reference across the fleet --------------------------------------------------

@@ -17,7 +17,7 @@ from console.images.forms import REFERENCE_MAX, CredentialForm, PullForm, TagFor
 from console.images.models import RegistryCredential
 from console.images.pulling import KIND, PullRefused, join_or_enqueue_pull
 from console.images.removal import preview_removal
-from console.listing import Column, shared_render, sort_of, window
+from console.listing import Column, rendered_rows, shared_render, sort_of, window
 from console.secrets import mask
 from console.system.disk import last_disk_usage
 from console.templatetags.console_tags import ago, docker_size
@@ -36,6 +36,7 @@ COLUMNS = [
 def image_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     sort = sort_of(request, COLUMNS, "created")
+    operator = has_role(request.user, OPERATOR)
 
     def table() -> dict:
         try:
@@ -51,6 +52,9 @@ def image_list(request: HttpRequest) -> HttpResponse:
         sizes = {r.id: r.size for r in rows}  # two tags of one image take its space once
         shown = window(sort.apply(rows))
         return {
+            "rows": rendered_rows(
+                "images/list.html#row", shown.rows, engine_name=engine.current(), can_operate=operator
+            ),
             "images": shown.rows,
             "window": shown,
             "error": error,
@@ -61,7 +65,7 @@ def image_list(request: HttpRequest) -> HttpResponse:
         }
 
     # The table is rendered once per snapshot for everyone with the same view.
-    html = shared_render(request, "images", "images/list.html#table", table, has_role(request.user, OPERATOR))
+    html = shared_render(request, "images", "images/list.html#table", table, operator)
     if htmx_partial(request):
         return HttpResponse(html)
     return render(request, "images/list.html", {"q": query, "table": html})
