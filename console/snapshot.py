@@ -207,16 +207,15 @@ def refresh(*kinds: str) -> dict[str, Any]:
         return {kind: _list(kind)[1] for kind in kinds}
 
 
-def peek_fleet(names: list[str]) -> dict[str, dict[str, Any]]:
-    """For each engine, what the fleet page shows, never asking an engine, in one Redis round trip: the
-    watcher's heartbeat, info (and when it was listed), version and the newest event."""
+def peek_fleet(addresses: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """For each engine (by name, with its address), what the fleet page shows, never asking an engine, in one
+    Redis round trip: the watcher's heartbeat, info (and when it was listed), version and the newest event."""
     shown: dict[str, dict[str, Any]] = {}
+    names = list(addresses)
     try:
         pipe = connection().pipeline(transaction=False)
-        addresses = {}
         for name in names:
             with engine.using(name):
-                addresses[name] = engine.address()
                 pipe.get(key("watcher"))
                 pipe.hmget(key("kind", "info"), ["data", "host", "stored"])
                 pipe.hmget(key("kind", "version"), ["data", "host"])

@@ -111,7 +111,7 @@ def fleet_rows(engines: Iterable[Engine]) -> list[FleetRow]:
         .annotate(n=Count("id"))
     )
     disks = last_disk_usages(names)
-    peeked = snapshot.peek_fleet(names)
+    peeked = snapshot.peek_fleet({row.name: row.address for row in engines})  # the rows at hand: no re-read
     rows = []
     for row in engines:
         seen = peeked.get(row.name, {})
