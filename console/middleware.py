@@ -1,5 +1,6 @@
 import ipaddress
 import re
+import time
 import uuid
 
 from django.conf import settings
@@ -161,3 +162,30 @@ class RejectNulMiddleware:
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+RENEWED = "_renewed"  # the session key holding when the session was last renewed (seconds since the epoch)
+
+
+def renewal_interval() -> float:
+    """How often a session in use is renewed: once a minute, or more often when the idle time is short."""
+    return min(60.0, settings.SESSION_COOKIE_AGE / 10)
+
+
+class SessionRenewalMiddleware:
+    """A session ends SESSION_COOKIE_AGE seconds after its last use. Instead of saving it on every request
+    (a database write each time), it is renewed when its last renewal is older than `renewal_interval()`:
+    a session then ends between the idle time less that interval and the idle time after its last use."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.is_empty() or session.modified:
+            return response  # nothing to renew, or saved anyway
+        now = time.time()
+        if now - session.get(RENEWED, 0) >= renewal_interval():
+            session[RENEWED] = now
+        return response

@@ -207,16 +207,15 @@ def refresh(*kinds: str) -> dict[str, Any]:
         return {kind: _list(kind)[1] for kind in kinds}
 
 
-def peek_fleet(names: list[str]) -> dict[str, dict[str, Any]]:
-    """For each engine, what the fleet page shows, never asking an engine, in one Redis round trip: the
-    watcher's heartbeat, info (and when it was listed), version and the newest event."""
+def peek_fleet(addresses: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """For each engine (by name, with its address), what the fleet page shows, never asking an engine, in one
+    Redis round trip: the watcher's heartbeat, info (and when it was listed), version and the newest event."""
     shown: dict[str, dict[str, Any]] = {}
+    names = list(addresses)
     try:
         pipe = connection().pipeline(transaction=False)
-        addresses = {}
         for name in names:
             with engine.using(name):
-                addresses[name] = engine.address()
                 pipe.get(key("watcher"))
                 pipe.hmget(key("kind", "info"), ["data", "host", "stored"])
                 pipe.hmget(key("kind", "version"), ["data", "host"])
@@ -271,6 +270,19 @@ def version(*kinds: str) -> int:
         return max(_entry(kind, with_data=False)[0] for kind in kinds)
     except (redis.RedisError, engine.EngineError):
         return 0  # the page renders, and says what went wrong
+
+
+def stamp(kind: str) -> str:
+    """A name for what the snapshot holds of a kind now (its version and its content's digest), under which a
+    page may keep what it rendered from it; "" when no watcher keeps the kind (then nothing may be kept)."""
+    try:
+        if not _following():
+            return ""
+        version = _entry(kind, with_data=False)[0]
+        digest = connection().hget(key("kind", kind), "digest")
+    except (redis.RedisError, engine.EngineError):
+        return ""
+    return f"{version}:{digest}" if digest else ""
 
 
 # --- the rows pages show ---------------------------------------------------------------------

@@ -96,6 +96,15 @@ def _fresh_engine_clients():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_renders():
+    """Nothing rendered for the last test (lists, fleet rows kept for a few seconds) is served in this one."""
+    from django.core.cache import caches
+
+    for name in ("renders", "rows"):
+        caches[name].clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The real hasher costs most of a second per user; sign-in behaviour does not depend on it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -78,11 +78,11 @@ class ConsoleProcess:
     def session(self, username: str = ADMIN, password: str = ADMIN_PASSWORD) -> requests.Session:
         """A signed-in requests session, through the login form like a browser."""
         s = requests.Session()
-        page = s.get(f"{self.url}/accounts/login/", timeout=10)
+        page = s.get(f"{self.url}/accounts/login/", timeout=60)
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
         s.post(
             f"{self.url}/accounts/login/",
-            timeout=10,
+            timeout=60,
             data={"username": username, "password": password, "csrfmiddlewaretoken": token},
             headers={"Referer": f"{self.url}/accounts/login/"},
         )

@@ -205,6 +205,28 @@ def test_a_session_ends_after_the_idle_time_but_not_while_in_use(viewer, setting
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
+def test_a_session_in_use_is_renewed_once_a_minute_and_still_ends_when_idle(viewer, settings, time_machine):
+    """The browser's session cookie is not rewritten by every page (a database write each time): a session in
+    use is renewed once a minute, lives on for as long as it is used, and ends the idle time after its last use."""
+    settings.SESSION_COOKIE_AGE = 3600
+    time_machine.move_to(timezone.now(), tick=False)
+    client = Client()
+    assert _signed_in(client.post(reverse("login"), {"username": "vera", "password": PASSWORD}))
+    page = reverse("job_list")
+    renewed = []
+    for _ in range(150):  # two and a half hours, a page every 50 s
+        time_machine.shift(50)
+        response = client.get(page)
+        assert response.status_code == 200
+        renewed.append(settings.SESSION_COOKIE_NAME in response.cookies)
+    assert renewed.count(True) == 75 and renewed[:2] in ([True, False], [False, True])  # every other page
+    time_machine.shift(3599 - 50)
+    assert client.get(page).status_code == 200  # idle less than the idle time, less the minute between renewals
+    time_machine.shift(3601)
+    response = client.get(page)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
 def test_the_idle_time_and_the_failure_limit_come_from_the_environment():
     env = {**os.environ, "SESSION_IDLE_SECONDS": "600", "LOGIN_FAILURE_LIMIT": "3", "LOGIN_COOLOFF_MINUTES": "30"}
     code = (

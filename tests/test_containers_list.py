@@ -7,6 +7,9 @@ import pytest
 from django.utils.html import escape
 
 from console.audit.models import AuditEvent
+from tests.conftest import wait_until
+
+pytest_plugins = ["tests.watcher_process"]
 
 
 def rows(page: str) -> list[str]:
@@ -134,3 +137,24 @@ def test_a_viewer_sees_no_bulk_actions_and_is_refused_them(lab, viewer_client):
     assert response.status_code == 403
     assert lab.get(up.name).status == "running"
     assert AuditEvent.objects.filter(action="container.bulk", outcome="denied").exists()
+
+
+def test_a_list_rendered_once_for_everyone_shows_a_new_state_as_soon_as_the_snapshot_has_it(
+    lab, viewer_client, operator_client, start_watcher
+):
+    up = lab.httpd()
+    start_watcher().wait_following()
+    page = "/engines/local/containers/?all=1"
+
+    def row(client, state: str) -> str | None:
+        found = re.search(rf'<tr class="state-{state}" id="row-{up.short_id}">.*?</tr>', client.get(page).text, re.S)
+        return found.group(0) if found else None
+
+    shown = wait_until(lambda: row(viewer_client, "running"), message="the list to show the container running")
+    # The same view is shared, but not across roles: the operator's rows have the bulk actions' boxes.
+    assert 'name="ids"' not in shown and 'name="ids"' in row(operator_client, "running")
+    assert row(viewer_client, "running") == shown  # asked again: the same rows
+
+    up.stop(timeout=1)  # outside the console: only the watcher sees it
+    for client in (viewer_client, operator_client):
+        wait_until(lambda client=client: row(client, "exited"), message="the list to show the container exited")

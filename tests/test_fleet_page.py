@@ -190,3 +190,17 @@ def test_an_engine_whose_dockerd_stops_turns_red_within_seconds_while_the_others
     finally:
         engine_start(stopped)
     clear_snapshots()
+
+
+def test_a_row_rendered_for_one_viewer_is_shown_to_others_and_changes_as_soon_as_its_engine_does(
+    snapshots, admin_client, viewer, viewer_client, fleet
+):
+    snapshots()
+    EngineRole.objects.create(user=viewer, engine=fleet["ssh"], role="")
+    admin_page = admin_client.get(reverse("fleet")).content.decode()
+    viewer_page = viewer_client.get(reverse("fleet")).content.decode()
+    assert row_of(viewer_page, "local") == row_of(admin_page, "local") and 'id="engine-ssh"' not in viewer_page
+    snapshots("local", connected=False, error="the dockerd went away")
+    for client in (viewer_client, admin_client):
+        row = row_of(client.get(reverse("fleet")).content.decode(), "local")
+        assert 'class="fleet-unreachable"' in row and "the dockerd went away" in row

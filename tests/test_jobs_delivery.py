@@ -43,13 +43,30 @@ def test_a_job_page_stops_polling_once_the_job_has_finished(job_runner, operator
 def test_an_unchanged_job_answers_a_poll_with_its_status_line_only(operator_client, operator):
     job = Job.objects.create(kind="system.df", engine="local", requested_by_name="otto")
     url = reverse("job_detail", args=[job.pk])
-    response = operator_client.get(url, {"rev": job.revision}, headers={"HX-Request": "true"})
+    response = operator_client.get(url, {"rev": job.revision, "every": "100ms"}, headers={"HX-Request": "true"})
     assert response.status_code == 204  # queued: not even a clock to move
     Job.objects.filter(pk=job.pk).update(state="running", started=timezone.now(), output="Downloading\n")
-    response = operator_client.get(url, {"rev": job.revision}, headers={"HX-Request": "true"})
+    response = operator_client.get(url, {"rev": job.revision, "every": "100ms"}, headers={"HX-Request": "true"})
     page = response.content.decode()  # running: the duration moves, nothing else is sent
     assert response.status_code == 200 and response["HX-Reswap"] == "none"
     assert 'id="job-status" hx-swap-oob="true"' in page and 'id="job-duration"' in page and "Downloading" not in page
     Job.objects.filter(pk=job.pk).update(output="Downloading\n", revision=job.revision + 1)
-    response = operator_client.get(url, {"rev": job.revision}, headers={"HX-Request": "true"})
+    response = operator_client.get(url, {"rev": job.revision, "every": "100ms"}, headers={"HX-Request": "true"})
     assert response.status_code == 200 and "Downloading" in response.content.decode()
+
+
+def test_a_job_page_asks_often_while_its_job_is_young_and_less_often_later(operator_client, time_machine):
+    """Most jobs end within seconds while someone watches: their end shows within a tenth of a second."""
+    time_machine.move_to(timezone.now(), tick=False)
+    job = Job.objects.create(kind="system.df", engine="local", requested_by_name="otto")
+    url = reverse("job_detail", args=[job.pk])
+    assert 'hx-trigger="every 100ms"' in operator_client.get(url).content.decode()
+    time_machine.shift(10)  # queued all along: its poll swaps in the slower one, then answers "nothing new"
+    poll = {"rev": job.revision, "every": "100ms"}
+    response = operator_client.get(url, poll, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and 'hx-trigger="every 250ms"' in response.content.decode()
+    poll["every"] = "250ms"
+    assert operator_client.get(url, poll, headers={"HX-Request": "true"}).status_code == 204
+    time_machine.shift(60)
+    response = operator_client.get(url, poll, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and 'hx-trigger="every 1s"' in response.content.decode()

@@ -1,6 +1,7 @@
 """Health: each part of the console green or red with the reason — and never a 500."""
 
 import re
+import signal
 
 import pytest
 from django.urls import reverse
@@ -45,7 +46,7 @@ def test_redis_turns_red_when_it_is_stopped_and_the_pages_still_work(viewer_clie
     settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
     parts = health(viewer_client)
     assert parts["redis"][0] is False and f"127.0.0.1:{port}" in parts["redis"][1]
-    assert parts["celery-workers"] == (False, "cannot ask them: Redis, their broker, does not answer")
+    assert parts["celery-workers"] == (False, "cannot tell: Redis, their broker, does not answer")
     assert parts["engine"][0] and parts["database"][0]
     # Without Redis there is no snapshot: pages ask the engine themselves.
     for name, args in (("fleet", []), ("dashboard", ["local"]), ("container_list", ["local"]), ("job_list", [])):
@@ -53,9 +54,10 @@ def test_redis_turns_red_when_it_is_stopped_and_the_pages_still_work(viewer_clie
     assert 'id="count-containers"' in viewer_client.get(reverse("dashboard", args=["local"])).content.decode()
 
 
-def test_the_workers_turn_red_when_none_runs(viewer_client, clean_snapshot):
+def test_the_workers_turn_red_when_none_runs(viewer_client, clean_snapshot, settings):
+    settings.JOB_HEARTBEAT_SECONDS = 5
     parts = health(viewer_client)
-    assert parts["celery-workers"] == (False, "no worker answered within 1 s: queued jobs will wait")
+    assert parts["celery-workers"] == (False, "none has been heard from in 15 s: queued jobs will wait")
     assert parts["watcher"][0] is False and "not running" in parts["watcher"][1]
     assert parts["redis"][0]
 
@@ -66,3 +68,29 @@ def test_healthz_stays_minimal_whatever_is_down(client, settings, db):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.worker
+def test_a_worker_that_stops_or_dies_is_shown_down_within_three_heartbeats(worker, viewer_client, settings):
+    """The page does not ask the workers (a broadcast waits a second for their answers): each says it is alive
+    beside the snapshot, every JOB_HEARTBEAT_SECONDS (1 s for the tests' workers)."""
+    from tests.conftest import Worker, wait_until
+
+    settings.JOB_HEARTBEAT_SECONDS = 1
+    ok, reason = health(viewer_client)["celery-workers"]
+    assert ok and re.search(r"1 alive — \S+: engine\.local \(heard \d+ s ago\)", reason), reason
+
+    worker.kill(signal.SIGKILL)  # no goodbye: its heartbeat just stops
+
+    def down():
+        return health(viewer_client)["celery-workers"] == (
+            False,
+            "none has been heard from in 3 s: queued jobs will wait",
+        )
+
+    wait_until(down, timeout=6, message="the dead worker shown down")
+    second = Worker()
+    assert wait_until(lambda: health(viewer_client)["celery-workers"][0], timeout=5, message="a new worker shown")
+    second.kill(signal.SIGTERM)  # a warm shutdown says goodbye: down at once
+    assert health(viewer_client)["celery-workers"][0] is False
+    second.log.close()

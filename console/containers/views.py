@@ -15,12 +15,12 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
 from console import engine, policy, snapshot
-from console.accounts.roles import ADMIN, has_role
+from console.accounts.roles import ADMIN, OPERATOR, has_role
 from console.containers import stats
 from console.containers.actions import SIGNALS
 from console.htmx import htmx_partial
 from console.images.updates import update_context
-from console.listing import Column, sort_of, window
+from console.listing import Column, rendered_rows, shared_render, sort_of, window
 from console.secrets import mask, visible_env
 
 SHOW_ALL = "containers.show_all"  # the session key that remembers the ps / ps -a switch
@@ -43,7 +43,7 @@ LOG_FILTER_MAX = 200
 
 
 def _show_all(request: HttpRequest) -> bool:
-    if "all" in request.GET:
+    if "all" in request.GET and request.session.get(SHOW_ALL) != (request.GET["all"] == "1"):
         request.session[SHOW_ALL] = request.GET["all"] == "1"
     return bool(request.session.get(SHOW_ALL, False))
 
@@ -66,25 +66,40 @@ def container_list(request: HttpRequest) -> HttpResponse:
     show_all = _show_all(request)
     query = request.GET.get("q", "").strip()
     sort = sort_of(request, COLUMNS, "created")
-    try:
-        containers, error = snapshot.containers(all=True), ""
-    except engine.EngineError as exc:
-        containers, error = [], exc.message
-    counts = Counter(c.state for c in containers)
-    rows = [c for c in containers if (show_all or c.state in engine.RUNNING_STATES) and _matches(c, query)]
-    ctx = {
-        "window": window(sort.apply(rows)),
-        "show_all": show_all,
-        "query": query,
-        "sort": sort,
-        "counts": [(state, counts[state]) for state in STATES if counts[state]],
-        "total": len(containers),
-        "error": error,
-        "list_query": _list_query(request, query, show_all),
-        **update_context(),
-    }
-    template = "containers/list.html#table" if htmx_partial(request) else "containers/list.html"
-    return render(request, template, ctx)
+    operator = has_role(request.user, OPERATOR)
+    available = update_context()["updates_available"]
+
+    def table() -> dict:
+        try:
+            containers, error = snapshot.containers(all=True), ""
+        except engine.EngineError as exc:
+            containers, error = [], exc.message
+        counts = Counter(c.state for c in containers)
+        rows = [c for c in containers if (show_all or c.state in engine.RUNNING_STATES) and _matches(c, query)]
+        shown = window(sort.apply(rows))
+        return {
+            "window": shown,
+            "rows": rendered_rows(
+                "containers/list.html#row",
+                shown.rows,
+                engine_name=engine.current(),
+                can_operate=operator,
+                updates_available=available,
+            ),
+            "show_all": show_all,
+            "query": query,
+            "sort": sort,
+            "counts": [(state, counts[state]) for state in STATES if counts[state]],
+            "total": len(containers),
+            "error": error,
+            "list_query": _list_query(request, query, show_all),
+        }
+
+    # The table is rendered once per snapshot for everyone with the same view; the switch is in the session.
+    html = shared_render(request, "containers", "containers/list.html#table", table, show_all, operator, available)
+    if htmx_partial(request):
+        return HttpResponse(html)
+    return render(request, "containers/list.html", {"show_all": show_all, "query": query, "table": html})
 
 
 def _inspect(container_id: str) -> engine.ContainerDetail:

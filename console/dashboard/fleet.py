@@ -89,6 +89,12 @@ class FleetRow:
             self.updates,
         ]
 
+    def __repr__(self) -> str:
+        """What the row's rendering depends on (its rendering is kept under it): what it shows, and its ages'
+        times; its latency is left out, as it moves on every ping."""
+        disk = self.disk and [self.disk.size, self.disk.reclaimable, self.disk.computed]
+        return json.dumps([self.shown(), self.listed, disk], sort_keys=True, default=str)
+
 
 def _peeked(kind: str) -> tuple[Any, float | None]:
     found = snapshot.peek(kind)
@@ -107,7 +113,7 @@ def fleet_rows(engines: Iterable[Engine]) -> list[FleetRow]:
         .annotate(n=Count("id"))
     )
     disks = last_disk_usages(names)
-    peeked = snapshot.peek_fleet(names)
+    peeked = snapshot.peek_fleet({row.name: row.address for row in engines})  # the rows at hand: no re-read
     available = snapshot.updates_available(names)
     rows = []
     for row in engines:

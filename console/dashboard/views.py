@@ -20,6 +20,7 @@ from console.dashboard.fleet import (
 from console.htmx import htmx_partial
 from console.images.reference import InvalidReference
 from console.jobs.models import Job
+from console.listing import rendered_rows
 from console.live import audit_token, jobs_token, token, unchanged
 from console.system.disk import last_disk_usage
 
@@ -84,6 +85,7 @@ def fleet(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=204)
     ctx = {
         "rows": rows,
+        "rendered_rows": rendered_rows("dashboard/fleet.html#row", rows),
         "live_token": live,
         "reachable": sum(row.reachable for row in rows),
         "unreachable": sum(row.watched and not row.reachable for row in rows),

@@ -60,7 +60,11 @@ def is_local(domain: str) -> bool:
 
 def named_by_engine() -> set[str]:
     """The registries (host[:port]) the engine's configuration names: its mirrors and insecure registries."""
-    config = snapshot.read("info")[1].get("RegistryConfig") or {}
+    # The engine's configuration changes only when its daemon restarts, which its watcher sees (and lists it
+    # again): while one follows the engine, what the snapshot holds will do, however many pulls came since.
+    kept = snapshot.peek("info") if snapshot.engine_problem() == "" else None
+    info = kept[0] if kept else snapshot.read("info")[1]
+    config = info.get("RegistryConfig") or {}
     names = set(config.get("IndexConfigs") or {})
     names.update(urlsplit(mirror).netloc for mirror in config.get("Mirrors") or [])
     return {name.lower() for name in names}

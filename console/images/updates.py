@@ -127,7 +127,8 @@ def update_context() -> dict[str, Any]:
     found = snapshot.updates()
     tags = found.get("tags") or {}
     return {
-        "updates_available": {tag for tag, row in tags.items() if row.get("state") == "available"},
+        # sorted: it is part of the key the lists' renderings are kept under
+        "updates_available": tuple(sorted(tag for tag, row in tags.items() if row.get("state") == "available")),
         "updates_checked": datetime.fromtimestamp(found["checked"], UTC) if found.get("checked") else None,
         "update_errors": sorted((d, r["error"]) for d, r in (found.get("registries") or {}).items() if r.get("error")),
     }

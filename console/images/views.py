@@ -18,7 +18,7 @@ from console.images.models import RegistryCredential
 from console.images.pulling import KIND, PullRefused, join_or_enqueue_pull
 from console.images.removal import preview_removal
 from console.images.updates import update_context
-from console.listing import Column, sort_of, window
+from console.listing import Column, rendered_rows, shared_render, sort_of, window
 from console.secrets import mask
 from console.system.disk import last_disk_usage
 from console.templatetags.console_tags import ago, docker_size
@@ -37,28 +37,45 @@ COLUMNS = [
 def image_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     sort = sort_of(request, COLUMNS, "created")
-    try:
-        images, error = snapshot.images(), ""
-    except engine.EngineError as exc:
-        images, error = [], exc.message
-    needle = query.lower()
-    rows = [
-        r for r in images if needle in r.repository.lower() or needle in r.tag.lower() or needle in r.short_id.lower()
-    ]
-    sizes = {r.id: r.size for r in rows}  # two tags of one image take its space once
-    shown = window(sort.apply(rows))
-    ctx = {
-        "images": shown.rows,
-        "window": shown,
-        "error": error,
-        "q": query,
-        "sort": sort,
-        "image_count": len(sizes),
-        "total_size": sum(sizes.values()),
-        **update_context(),
-    }
-    template = "images/list.html#table" if htmx_partial(request) else "images/list.html"
-    return render(request, template, ctx)
+    operator = has_role(request.user, OPERATOR)
+    updates = update_context()
+    available = updates["updates_available"]
+
+    def table() -> dict:
+        try:
+            images, error = snapshot.images(), ""
+        except engine.EngineError as exc:
+            images, error = [], exc.message
+        needle = query.lower()
+        rows = [
+            r
+            for r in images
+            if needle in r.repository.lower() or needle in r.tag.lower() or needle in r.short_id.lower()
+        ]
+        sizes = {r.id: r.size for r in rows}  # two tags of one image take its space once
+        shown = window(sort.apply(rows))
+        return {
+            "rows": rendered_rows(
+                "images/list.html#row",
+                shown.rows,
+                engine_name=engine.current(),
+                can_operate=operator,
+                updates_available=available,
+            ),
+            "images": shown.rows,
+            "window": shown,
+            "error": error,
+            "q": query,
+            "sort": sort,
+            "image_count": len(sizes),
+            "total_size": sum(sizes.values()),
+        }
+
+    # The table is rendered once per snapshot for everyone with the same view.
+    html = shared_render(request, "images", "images/list.html#table", table, operator, available)
+    if htmx_partial(request):
+        return HttpResponse(html)
+    return render(request, "images/list.html", {"q": query, "table": html, **updates})
 
 
 def _detail_page(

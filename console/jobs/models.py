@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from console.jobs import kinds
 
@@ -61,6 +62,13 @@ class Job(models.Model):
         """Its progress cell in the jobs list."""
         kind = kinds.get(self.kind)
         return kind.row if kind else kinds.DEFAULT_ROW
+
+    @property
+    def poll_every(self) -> str:
+        """How often its page asks for news (htmx's `every`): often while it is young, as most jobs end within
+        seconds and a person waits on them, then less and less often."""
+        age = (timezone.now() - self.created).total_seconds()
+        return "100ms" if age < 5 else "250ms" if age < 30 else "1s"
 
     @property
     def is_finished(self) -> bool:

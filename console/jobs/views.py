@@ -59,11 +59,11 @@ def _job_for(request: HttpRequest, job_id: int) -> Job:
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job_for(request, job_id)
     if htmx_partial(request):
-        # A poll names the revision it has; an unchanged job costs one indexed lookup.
-        seen = request.GET.get("rev", "")
-        if seen == str(job.revision) and job.state == Job.State.QUEUED:
+        # A poll names the revision it has (and how often it polls); an unchanged job costs one indexed lookup.
+        seen = request.GET.get("rev", "") == str(job.revision) and request.GET.get("every") == job.poll_every
+        if seen and job.state == Job.State.QUEUED:
             return HttpResponse(status=204)
-        if seen == str(job.revision) and not job.is_finished:
+        if seen and not job.is_finished:
             # Nothing new but the clock: only the status line (its duration) is swapped, out of band.
             response = render(request, "jobs/detail.html#status", {"job": job, "oob": True})
             response["HX-Reswap"] = "none"

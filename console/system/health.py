@@ -6,10 +6,10 @@ import time
 from dataclasses import dataclass
 
 import redis
-from django.conf import settings
 from django.db import connection
 
 from console import engine, snapshot
+from console.jobs import liveness
 from console.jobs.runner import queue_of
 
 
@@ -53,24 +53,19 @@ def _redis_address() -> str:
 
 def _workers(redis_ok: bool) -> Check:
     if not redis_ok:
-        return Check("Celery workers", False, "cannot ask them: Redis, their broker, does not answer")
-    from console.celery import app
-
+        return Check("Celery workers", False, "cannot tell: Redis, their broker, does not answer")
     try:
-        with app.connection_for_read(settings.REDIS_URL) as conn:
-            replies = app.control.inspect(timeout=1, connection=conn).active_queues() or {}
-    except Exception as exc:
-        return Check("Celery workers", False, f"could not ask them: {exc}")
+        workers = liveness.alive()
+    except redis.RedisError as exc:
+        return Check("Celery workers", False, f"cannot tell: {exc}")
+    if not workers:
+        silence = f"none has been heard from in {liveness.silent_after():.0f} s"
+        return Check("Celery workers", False, f"{silence}: queued jobs will wait")
     queue = queue_of(engine.current())
-    if not replies:
-        return Check("Celery workers", False, "no worker answered within 1 s: queued jobs will wait")
-    serving = sorted(name for name, queues in replies.items() if any(q.get("name") == queue for q in queues or []))
-    listing = "; ".join(
-        f"{name}: {', '.join(q.get('name', '?') for q in queues or [])}" for name, queues in replies.items()
-    )
-    if not serving:
+    listing = "; ".join(f"{w.name}: {', '.join(w.queues)} (heard {w.age:.0f} s ago)" for w in workers)
+    if not any(queue in w.queues for w in workers):
         return Check("Celery workers", False, f"no worker serves the queue {queue} ({listing})")
-    return Check("Celery workers", True, f"{len(replies)} alive — {listing}")
+    return Check("Celery workers", True, f"{len(workers)} alive — {listing}")
 
 
 def _watcher(redis_ok: bool) -> Check:

@@ -10,7 +10,7 @@ from console.accounts.roles import OPERATOR, role_required
 from console.htmx import htmx_partial
 from console.jobs.models import Job
 from console.jobs.runner import enqueue
-from console.listing import window
+from console.listing import rendered_rows, window
 from console.live import token, unchanged
 from console.system.disk import KIND as DISK_USAGE
 from console.system.disk import last_disk_usage
@@ -31,9 +31,10 @@ def _event_feed(request: HttpRequest) -> dict:
         version, raw, error = 0, [], exc.message
     rows = [engine.event_row(e) for e in raw]
     actions = sorted({r.action for r in rows})
-    shown = [r for r in rows if (not kind or r.type == kind) and (not action or r.action == action)]
+    shown = window([r for r in rows if (not kind or r.type == kind) and (not action or r.action == action)])
     return {
-        "events": window(shown),
+        "events": shown,
+        "event_rows": rendered_rows("system/index.html#event", shown.rows),
         "event_types": EVENT_TYPES,
         "event_actions": actions,
         "event_type": kind,
