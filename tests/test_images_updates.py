@@ -28,8 +28,8 @@ from tests.images_registries import AuthRegistry
 from tests.lab import BUSYBOX, docker_at
 
 pytest_plugins = ["tests.watcher_process"]
-# Serial: a check covers every tag on the engine, and its results are the engine's one entry in the snapshot.
-pytestmark = pytest.mark.serial
+# A check covers every tag on the engine, tests beside these included; its results are the engine's one entry
+# in the snapshot, which each xdist process has in a Redis database of its own.
 SECOND = 1_000_000_000
 CREDENTIAL = "upd-Secret-81"
 
