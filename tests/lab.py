@@ -174,6 +174,14 @@ class LabEngine:
     def answers(self) -> bool:
         return docker_at(self.socket, "version", timeout=30).returncode == 0
 
+    def network_bridges(self) -> list[str]:
+        """The host bridges of the engine's own bridge networks (`br-` and the network's short id)."""
+        try:
+            ids = docker_at(self.socket, "network", "ls", "-q", "--filter", "driver=bridge", timeout=10)
+        except subprocess.TimeoutExpired:
+            return []
+        return [f"br-{net[:12]}" for net in ids.stdout.decode().split()] if ids.returncode == 0 else []
+
 
 def docker_at(host: str, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
     """The docker CLI against one engine (its unix socket)."""
@@ -478,6 +486,9 @@ class Lab:
         return self
 
     def stop(self) -> None:
+        # The bridges of the networks tests made (a stopped dockerd leaves them on the host, and enough of them
+        # use up every address pool dockerd picks subnets from); deleted once their engine has stopped.
+        bridges = [bridge for engine in self.engines.values() for bridge in engine.network_bridges()]
         # The engines first, all asked at once (a fault test may have started one again outside our group).
         pids = [pid for engine in self.engines.values() if (pid := _pid(engine.pidfile))]
         for pid in pids:
@@ -513,8 +524,9 @@ class Lab:
                 s.recv(64)
         # dockerd leaves containerd-shims behind when it is killed; end anything still under our root.
         subprocess.run(["pkill", "-f", str(self.root)], capture_output=True)
+        for bridge in [*bridges, *(engine.bridge for engine in self.engines.values())]:
+            subprocess.run(["ip", "link", "delete", bridge], capture_output=True)
         for engine in self.engines.values():
-            subprocess.run(["ip", "link", "delete", engine.bridge], capture_output=True)
             subprocess.run(["umount", "-R", str(engine.home / "exec")], capture_output=True)
             subprocess.run(["umount", "-R", str(engine.home / "data")], capture_output=True)
 
