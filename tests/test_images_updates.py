@@ -278,10 +278,11 @@ def test_an_operator_may_not_update_a_container_that_reaches_the_host(
 
 
 class LimitingRegistry:
-    """The lab registry behind a proxy that, once told to, answers every manifest request with 429."""
+    """The lab registry behind a proxy that, once told to, answers every manifest request with 429; and adds
+    `said` to every answer it passes on (the headers a registry tells its quota in)."""
 
-    def __init__(self, upstream: str):
-        self.upstream, self.limiting = upstream, False
+    def __init__(self, upstream: str, said: dict[str, str] | None = None):
+        self.upstream, self.limiting, self.said = upstream, False, said or {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.host = f"127.0.0.1:{self.server.server_port}"
@@ -318,6 +319,8 @@ class LimitingRegistry:
                 for key, value in response.getheaders():
                     if key.lower() not in ("connection", "transfer-encoding"):
                         self.send_header(key, value)
+                for key, value in proxy.said.items():
+                    self.send_header(key, value)
                 self.end_headers()
                 self.wfile.write(data)
                 upstream.close()
@@ -350,6 +353,30 @@ def test_a_registry_that_rate_limits_is_left_alone_for_a_while(job_runner, opera
 
         proxy.limiting = False  # it would answer now, but is not asked until the time is up
         assert f"{proxy.host}: rate-limited; left alone until" in check(operator_client).output
+    finally:
+        proxy.stop()
+        with contextlib.suppress(docker.errors.APIError):
+            docker.from_env().api.remove_image(tag, force=True)
+
+
+def test_the_images_page_shows_the_pulls_a_registry_says_are_left(job_runner, operator_client, registry, settings):
+    quota = {"ratelimit-limit": "100;w=21600", "ratelimit-remaining": "76;w=21600"}
+    proxy = LimitingRegistry(registry, quota)
+    settings.ALLOWED_REGISTRIES = [proxy.host]
+    repository = f"updates/quota{uuid.uuid4().hex[:6]}"
+    tag = f"{proxy.host}/{repository}:1"
+    try:
+        build(f"{registry}/{repository}:1", "1", ["sleep", "3600"])
+        push(f"{registry}/{repository}:1")
+        docker.from_env().api.pull(f"{proxy.host}/{repository}", tag="1")
+        assert f"{tag}: up to date" in check(operator_client).output
+        page = operator_client.get(reverse("image_list", args=["local"])).content.decode()
+        assert f"<strong>{proxy.host}</strong>: 76 of 100 pulls left (per 6 h)" in page
+
+        proxy.said = {}  # a registry that does not say: nothing about a quota
+        assert f"{tag}: up to date" in check(operator_client).output
+        page = operator_client.get(reverse("image_list", args=["local"])).content.decode()
+        assert "pulls left" not in page and "update-quotas" not in page
     finally:
         proxy.stop()
         with contextlib.suppress(docker.errors.APIError):
