@@ -51,8 +51,7 @@ def _token(session: requests.Session, challenge: str, scope: str, auth) -> str:
 def ask(ref: Reference, auth_config: dict[str, str] | None) -> dict[str, Any]:
     """What the registry says of its quota in answer to a HEAD on ref's manifest: remaining, limit, window
     (seconds) and retry_after (seconds, on a 429), each when it says; {} when it says nothing or fails."""
-    path = ref.path if "/" in ref.path or ref.domain != "docker.io" else f"library/{ref.path}"
-    url = f"{registries.base_url(ref.domain)}/v2/{path}/manifests/{ref.tag or 'latest'}"
+    url = f"{registries.base_url(ref.domain)}/v2/{ref.path}/manifests/{ref.tag or 'latest'}"
     auth = (auth_config["username"], auth_config["password"]) if auth_config else None
     headers = {"Accept": ACCEPT}
     try:
@@ -60,7 +59,7 @@ def ask(ref: Reference, auth_config: dict[str, str] | None) -> dict[str, Any]:
             answer = session.head(url, headers=headers, auth=auth, timeout=TIMEOUT)
             challenge = answer.headers.get("www-authenticate", "")
             if answer.status_code == 401 and challenge.lower().startswith("bearer "):
-                token = _token(session, challenge[7:], f"repository:{path}:pull", auth)
+                token = _token(session, challenge[7:], f"repository:{ref.path}:pull", auth)
                 answer = session.head(url, headers={**headers, "Authorization": f"Bearer {token}"}, timeout=TIMEOUT)
     except (requests.RequestException, ValueError, KeyError, engine.EngineError):
         return {}
