@@ -3,6 +3,7 @@ container on it with every setting kept, or puts the old one back when the new o
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import json
@@ -278,10 +279,13 @@ def test_an_operator_may_not_update_a_container_that_reaches_the_host(
 
 
 class LimitingRegistry:
-    """The lab registry behind a proxy that, once told to, answers every manifest request with 429."""
+    """The lab registry behind a proxy that, once told to, answers every manifest request with 429; and adds
+    `said` to every answer it passes on (the headers a registry tells its quota in). With a `login`, it answers
+    401 with a Bearer challenge unless asked with the token its /token endpoint gives for that Basic login."""
 
-    def __init__(self, upstream: str):
-        self.upstream, self.limiting = upstream, False
+    def __init__(self, upstream: str, said: dict[str, str] | None = None, login: str = ""):
+        self.upstream, self.limiting, self.said, self.login = upstream, False, said or {}, login
+        self.token = uuid.uuid4().hex
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.host = f"127.0.0.1:{self.server.server_port}"
@@ -300,7 +304,22 @@ class LimitingRegistry:
             def do_GET(self):
                 self._forward(body=True)
 
+            def _answer(self, status: int, headers: dict[str, str], data: bytes = b""):
+                self.send_response(status)
+                for key, value in {**headers, "Content-Length": str(len(data))}.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
             def _forward(self, body: bool):
+                if proxy.login and self.path.startswith("/token"):
+                    if self.headers.get("Authorization") != f"Basic {base64.b64encode(proxy.login.encode()).decode()}":
+                        return self._answer(401, {})
+                    token = json.dumps({"token": proxy.token}).encode()
+                    return self._answer(200, {"Content-Type": "application/json"}, token)
+                if proxy.login and self.headers.get("Authorization") != f"Bearer {proxy.token}":
+                    realm = f'Bearer realm="http://{proxy.host}/token",service="proxy"'
+                    return self._answer(401, {"WWW-Authenticate": realm})
                 if proxy.limiting and "/manifests/" in self.path:
                     self.send_response(429)
                     self.send_header("Content-Length", "0")
@@ -318,6 +337,8 @@ class LimitingRegistry:
                 for key, value in response.getheaders():
                     if key.lower() not in ("connection", "transfer-encoding"):
                         self.send_header(key, value)
+                for key, value in proxy.said.items():
+                    self.send_header(key, value)
                 self.end_headers()
                 self.wfile.write(data)
                 upstream.close()
@@ -350,6 +371,53 @@ def test_a_registry_that_rate_limits_is_left_alone_for_a_while(job_runner, opera
 
         proxy.limiting = False  # it would answer now, but is not asked until the time is up
         assert f"{proxy.host}: rate-limited; left alone until" in check(operator_client).output
+    finally:
+        proxy.stop()
+        with contextlib.suppress(docker.errors.APIError):
+            docker.from_env().api.remove_image(tag, force=True)
+
+
+def test_the_images_page_shows_the_pulls_a_registry_says_are_left(job_runner, operator_client, registry, settings):
+    quota = {"ratelimit-limit": "100;w=21600", "ratelimit-remaining": "76;w=21600"}
+    proxy = LimitingRegistry(registry, quota)
+    settings.ALLOWED_REGISTRIES = [proxy.host]
+    repository = f"updates/quota{uuid.uuid4().hex[:6]}"
+    tag = f"{proxy.host}/{repository}:1"
+    try:
+        build(f"{registry}/{repository}:1", "1", ["sleep", "3600"])
+        push(f"{registry}/{repository}:1")
+        docker.from_env().api.pull(f"{proxy.host}/{repository}", tag="1")
+        assert f"{tag}: up to date" in check(operator_client).output
+        page = operator_client.get(reverse("image_list", args=["local"])).content.decode()
+        assert f"<strong>{proxy.host}</strong>: 76 of 100 pulls left (per 6 h)" in page
+
+        proxy.said = {}  # a registry that does not say: nothing about a quota
+        assert f"{tag}: up to date" in check(operator_client).output
+        page = operator_client.get(reverse("image_list", args=["local"])).content.decode()
+        assert "pulls left" not in page and "update-quotas" not in page
+    finally:
+        proxy.stop()
+        with contextlib.suppress(docker.errors.APIError):
+            docker.from_env().api.remove_image(tag, force=True)
+
+
+def test_the_quota_is_asked_with_the_stored_credentials_and_a_bearer_token(
+    job_runner, operator_client, admin_client, registry, settings
+):
+    quota = {"ratelimit-limit": "100;w=21600", "ratelimit-remaining": "76;w=21600"}
+    proxy = LimitingRegistry(registry, quota)
+    settings.ALLOWED_REGISTRIES = [proxy.host]
+    repository = f"updates/bearer{uuid.uuid4().hex[:6]}"
+    tag = f"{proxy.host}/{repository}:1"
+    try:
+        build(f"{registry}/{repository}:1", "1", ["sleep", "3600"])
+        push(f"{registry}/{repository}:1")
+        docker.from_env().api.pull(f"{proxy.host}/{repository}", tag="1")
+        proxy.login = f"alice:{CREDENTIAL}"  # from now on only a token for alice's login gets an answer
+        admin_client.post(reverse("registry_save"), {"host": proxy.host, "username": "alice", "secret": CREDENTIAL})
+        check(operator_client)
+        page = operator_client.get(reverse("image_list", args=["local"])).content.decode()
+        assert f"<strong>{proxy.host}</strong>: 76 of 100 pulls left (per 6 h)" in page
     finally:
         proxy.stop()
         with contextlib.suppress(docker.errors.APIError):

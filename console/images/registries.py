@@ -58,13 +58,17 @@ def is_local(domain: str) -> bool:
     return False
 
 
-def named_by_engine() -> set[str]:
-    """The registries (host[:port]) the engine's configuration names: its mirrors and insecure registries."""
+def _registry_config() -> dict:
     # The engine's configuration changes only when its daemon restarts, which its watcher sees (and lists it
     # again): while one follows the engine, what the snapshot holds will do, however many pulls came since.
     kept = snapshot.peek("info") if snapshot.engine_problem() == "" else None
     info = kept[0] if kept else snapshot.read("info")[1]
-    config = info.get("RegistryConfig") or {}
+    return info.get("RegistryConfig") or {}
+
+
+def named_by_engine() -> set[str]:
+    """The registries (host[:port]) the engine's configuration names: its mirrors and insecure registries."""
+    config = _registry_config()
     names = set(config.get("IndexConfigs") or {})
     names.update(urlsplit(mirror).netloc for mirror in config.get("Mirrors") or [])
     return {name.lower() for name in names}
@@ -87,3 +91,21 @@ def refusal(ref: Reference) -> str:
         "link-local), and neither the engine's configuration (registry mirrors, insecure registries) nor the "
         "console's ALLOWED_REGISTRIES names it. An Admin can add it to ALLOWED_REGISTRIES."
     )
+
+
+def base_url(domain: str) -> str:
+    """Where the engine asks a registry: Docker Hub's first mirror when it has one, over http when the engine
+    treats the registry as insecure (named so, or an address in its insecure ranges, as 127.0.0.0/8 is)."""
+    config = _registry_config()
+    if domain == DEFAULT_DOMAIN:
+        mirrors = config.get("Mirrors") or []
+        if mirrors:
+            return mirrors[0].rstrip("/")
+        domain = "registry-1.docker.io"
+    index = (config.get("IndexConfigs") or {}).get(domain)
+    insecure = index is not None and not index.get("Secure", True)
+    if index is None:
+        addresses = _addresses(_host(domain))
+        ranges = [ipaddress.ip_network(c, strict=False) for c in config.get("InsecureRegistryCIDRs") or []]
+        insecure = any(a in r for a in addresses for r in ranges if a.version == r.version)
+    return f"{'http' if insecure else 'https'}://{domain}"

@@ -2,9 +2,11 @@
 
 One job per engine (on demand, and every UPDATE_CHECK_INTERVAL seconds from the watcher). Each tag costs one
 manifest HEAD, through the engine's distribution endpoint with the stored credentials; its digest is compared
-with the tag's RepoDigest (both are the index digest for a multi-platform image). Registries are checked side
+with the tag's RepoDigest (both are the index digest for a multi-platform image). Each registry is also asked
+one HEAD directly, for the pull quota it says it has left (console/images/quota.py). Registries are checked side
 by side, so one that does not answer holds up none of the others; a registry that fails is not asked again
-in the same check, and one that rate-limits (429) is left alone for a while, longer each time.
+in the same check, and one that rate-limits (429) is left alone for a while, longer each time (at least as long
+as its Retry-After says).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from console import engine, snapshot
-from console.images import credentials, registries
+from console.images import credentials, quota, registries
 from console.images.reference import parse
 
 KIND = "image.update_check"
@@ -38,9 +40,10 @@ def tags_from_registries(images: list[dict[str, Any]]) -> dict[str, tuple[str, s
     return found
 
 
-def _check_registry(tags: dict[str, tuple[str, set[str]]], auth) -> tuple[dict, dict]:
-    """One registry's tags, in order, until the registry itself fails."""
+def _check_registry(tags: dict[str, tuple[str, set[str]]], auth) -> tuple[dict, dict, dict]:
+    """One registry's tags, in order, until the registry itself fails; and what it says of its quota."""
     results: dict[str, dict[str, Any]] = {}
+    said = quota.ask(parse(min(tags)), auth)
     try:
         for tag, (image_id, digests) in sorted(tags.items()):
             try:
@@ -50,10 +53,10 @@ def _check_registry(tags: dict[str, tuple[str, set[str]]], auth) -> tuple[dict, 
                 if exc.status_code == 404 or any(word in text for word in _PER_TAG):
                     results[tag] = {"state": "error", "image_id": image_id, "error": exc.message}
                     continue
-                return results, {"error": exc.message, "rate_limited": bool(_RATE_LIMITED.search(text))}
+                return results, {"error": exc.message, "rate_limited": bool(_RATE_LIMITED.search(text))}, said
             state = "current" if remote in digests else "available"
             results[tag] = {"state": state, "image_id": image_id, "local": sorted(digests), "remote": remote}
-        return results, {}
+        return results, {}, said
     finally:
         engine.reset_client()  # this thread's client goes with it
 
@@ -89,11 +92,13 @@ def check_updates(log) -> dict[str, Any]:
         }
         for domain, future in futures.items():
             domain_tags, _, before = asked[domain]
-            found, failure = future.result()
+            found, failure, said = future.result()
             results.update(found)
             row: dict[str, Any] = {"tags": len(domain_tags), "checked": len(found)}
+            if said:
+                row["quota"] = said
             if failure.get("rate_limited"):
-                wait = min(BACKOFF_MAX, 2 * before.get("backoff", BACKOFF_FIRST // 2))
+                wait = min(BACKOFF_MAX, max(2 * before.get("backoff", BACKOFF_FIRST // 2), said.get("retry_after", 0)))
                 row |= {"backoff": wait, "retry_after": now + wait}
                 said = failure["error"]
                 failure["error"] = f"Rate-limited by {domain}: not asked again for {wait // 60} minutes. ({said})"
@@ -126,9 +131,11 @@ def update_context() -> dict[str, Any]:
     """What the image and container lists show of the last check: the tags with an update, when, what failed."""
     found = snapshot.updates()
     tags = found.get("tags") or {}
+    quotas = {d: r.get("quota") or {} for d, r in (found.get("registries") or {}).items()}
     return {
         # sorted: it is part of the key the lists' renderings are kept under
         "updates_available": tuple(sorted(tag for tag, row in tags.items() if row.get("state") == "available")),
         "updates_checked": datetime.fromtimestamp(found["checked"], UTC) if found.get("checked") else None,
         "update_errors": sorted((d, r["error"]) for d, r in (found.get("registries") or {}).items() if r.get("error")),
+        "update_quotas": [(d, text) for d, r in sorted(quotas.items()) if (text := quota.described(r))],
     }
