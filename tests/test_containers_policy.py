@@ -196,7 +196,9 @@ def values(volume: str):
     return st.one_of(tricky, tricky, mixed, st.text(max_size=40))
 
 
+# docker run -it's terminal and open stdin (Tty, OpenStdin, AttachStdin) stay inside the container.
 SAFE_CONFIG = {"Image", "Env", "ExposedPorts", "AttachStdout", "AttachStderr", "HostConfig", "Cmd"}
+SAFE_CONFIG |= {"Tty", "OpenStdin", "AttachStdin"}
 SAFE_HOST = {"RestartPolicy", "AutoRemove", "PortBindings", "Mounts", "NetworkMode", "IpcMode", "SecurityOpt"}
 
 
