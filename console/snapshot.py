@@ -209,7 +209,8 @@ def refresh(*kinds: str) -> dict[str, Any]:
 
 def peek_fleet(addresses: dict[str, str]) -> dict[str, dict[str, Any]]:
     """For each engine (by name, with its address), what the fleet page shows, never asking an engine, in one
-    Redis round trip: the watcher's heartbeat, info (and when it was listed), version and the newest event."""
+    Redis round trip: the watcher's heartbeat, info (and when it was listed), version, the newest event and
+    how many tags the last update check found newer on their registry."""
     shown: dict[str, dict[str, Any]] = {}
     names = list(addresses)
     try:
@@ -220,19 +221,23 @@ def peek_fleet(addresses: dict[str, str]) -> dict[str, dict[str, Any]]:
                 pipe.hmget(key("kind", "info"), ["data", "host", "stored"])
                 pipe.hmget(key("kind", "version"), ["data", "host"])
                 pipe.hmget(key("kind", "events"), ["newest", "host"])
+                pipe.get(key("updates"))
         answers = iter(pipe.execute())
     except redis.RedisError:
         return {name: {} for name in names}  # without Redis no watcher can be heard
     for name in names:
-        beat, info, version, events = (next(answers) for _ in range(4))
+        beat, info, version, events, checked = (next(answers) for _ in range(5))
         status = json.loads(beat) if beat else None
         here = addresses[name]
+        checked = json.loads(checked) if checked else {}
+        tags = (checked.get("tags") or {}).values() if checked.get("host") == here else ()
         shown[name] = {
             "watcher": status if status and status.get("host") == here else None,
             "info": json.loads(info[0]) if info[0] and info[1] == here else None,
             "listed": float(info[2]) if info[0] and info[1] == here else None,
             "version": json.loads(version[0]) if version[0] and version[1] == here else None,
             "newest_event": json.loads(events[0]) if events[0] and events[1] == here else None,
+            "updates": sum(1 for tag in tags if tag.get("state") == "available"),
         }
     return shown
 
@@ -347,20 +352,3 @@ def updates() -> dict[str, Any]:
         return {}
     found = json.loads(raw) if raw else {}
     return found if found.get("host") == engine.address() else {}
-
-
-def updates_available(names: list[str]) -> dict[str, int]:
-    """For the fleet page: how many tags have a newer image on their registry, per engine (one round trip)."""
-    counts: dict[str, int] = {}
-    try:
-        pipe = connection().pipeline(transaction=False)
-        for name in names:
-            with engine.using(name):
-                pipe.get(key("updates"))
-        answers = pipe.execute()
-    except redis.RedisError:
-        return counts
-    for name, raw in zip(names, answers, strict=True):
-        found = json.loads(raw) if raw else {}
-        counts[name] = sum(1 for tag in (found.get("tags") or {}).values() if tag.get("state") == "available")
-    return counts

@@ -114,7 +114,6 @@ def fleet_rows(engines: Iterable[Engine]) -> list[FleetRow]:
     )
     disks = last_disk_usages(names)
     peeked = snapshot.peek_fleet({row.name: row.address for row in engines})  # the rows at hand: no re-read
-    available = snapshot.updates_available(names)
     rows = []
     for row in engines:
         seen = peeked.get(row.name, {})
@@ -129,7 +128,7 @@ def fleet_rows(engines: Iterable[Engine]) -> list[FleetRow]:
                 disk=disks.get(row.name),
                 jobs_in_flight=in_flight.get(row.name, 0),
                 last_event=engine.event_row(newest) if newest else None,
-                updates=available.get(row.name, 0),
+                updates=seen.get("updates", 0),
             )
         )
     return rows
