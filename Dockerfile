@@ -30,4 +30,4 @@ RUN mkdir -p /var/lib/console \
  && chown console:console /var/lib/console
 USER console
 EXPOSE 8000
-CMD ["uvicorn", "console.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "3", "--no-proxy-headers", "--no-server-header"]
+CMD ["python", "-m", "console.web", "--host", "0.0.0.0", "--port", "8000", "--workers", "3", "--no-proxy-headers", "--no-server-header"]

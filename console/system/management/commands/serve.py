@@ -44,8 +44,7 @@ def console_processes(python: str, host: str, port: int, web_workers: int = 2) -
         "web": [
             python,
             "-m",
-            "uvicorn",
-            "console.asgi:application",
+            "console.web",  # uvicorn on a socket with TCP_NODELAY (see console/web.py)
             "--host",
             host,
             "--port",
