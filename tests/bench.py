@@ -557,7 +557,9 @@ def time_viewers(console: ConsoleProcess, admin: requests.Session, proxy: Engine
 
 def time_queue(console: ConsoleProcess, session: requests.Session, proxy: EngineProxy) -> None:
     different = [f"{REGISTRY}/{seed_image(REGISTRY, f'bench/queue{i:02}', 2_000_000)}" for i in range(QUEUE)]
-    same = f"{REGISTRY}/{seed_image(REGISTRY, 'bench/same', 20_000_000)}"
+    # Large enough that its pull is still running when the last of the posts arrives: a pull asked for after
+    # the first has ended is a new pull (only a queued or running one is joined).
+    same = f"{REGISTRY}/{seed_image(REGISTRY, 'bench/same', 100_000_000)}"
 
     def submit_all(references: list[str]) -> float:
         def submit(reference: str) -> str:
