@@ -9,6 +9,7 @@ from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from console.jobs.runner import execute
 from tests.conftest import _client_for, make_user
+from tests.containers_lab import unique
 from tests.images_registries import forget, import_image
 from tests.lab import free_port
 
@@ -114,41 +115,44 @@ def test_a_failed_jobs_engine_error_is_shown_only_to_whoever_asked_and_to_admins
 
 @pytest.fixture
 def two_images():
-    """Image A holding t-move:1, and image B with no name but its id."""
-    old = import_image("t-move", "1")
+    """Image A holding a tag of its own (unique: the tests run side by side on one engine), and image B with no
+    name but its id."""
+    tag = f"{unique('move')}:1"
+    old = import_image(*tag.split(":"))
     new = import_image()
-    yield old, new
-    forget("t-move:1", old, new)
+    yield old, new, tag
+    forget(tag, old, new)
 
 
 def test_moving_a_tag_from_another_image_needs_a_confirmation_and_is_recorded_with_the_old_id(
     two_images, operator_client
 ):
-    old, new = two_images
+    old, new, tag = two_images
     engine = docker.from_env()
     url = reverse("image_tag", args=["local", new])
-    response = operator_client.post(url, {"target": "t-move:1"})
+    response = operator_client.post(url, {"target": tag})
     assert response.status_code == 409
     page = response.content.decode()
-    assert "t-move:1 is on image" in page and old[7:19] in page and "move it to this image?" in page
-    assert engine.images.get("t-move:1").id == old  # nothing moved
+    assert f"{tag} is on image" in page and old[7:19] in page and "move it to this image?" in page
+    assert engine.images.get(tag).id == old  # nothing moved
     assert not AuditEvent.objects.filter(action="image.tag", outcome="succeeded").exists()
 
     # a confirmation about some other image is not this one
-    response = operator_client.post(url, {"target": "t-move:1", "move": new})
-    assert response.status_code == 409 and engine.images.get("t-move:1").id == old
+    response = operator_client.post(url, {"target": tag, "move": new})
+    assert response.status_code == 409 and engine.images.get(tag).id == old
 
-    response = operator_client.post(url, {"target": "t-move:1", "move": old})
+    response = operator_client.post(url, {"target": tag, "move": old})
     assert response.status_code == 302
-    assert engine.images.get("t-move:1").id == new
+    assert engine.images.get(tag).id == new
     event = AuditEvent.objects.get(action="image.tag", outcome="succeeded")
-    assert event.target == "t-move:1" and event.target_id == new and event.params["moved_from"] == old
+    assert event.target == tag and event.target_id == new and event.params["moved_from"] == old
 
 
 def test_tagging_a_free_name_needs_no_confirmation(two_images, operator_client):
-    _, new = two_images
-    response = operator_client.post(reverse("image_tag", args=["local", new]), {"target": "t-move-free:1"})
+    _, new, _ = two_images
+    free = f"{unique('move-free')}:1"
+    response = operator_client.post(reverse("image_tag", args=["local", new]), {"target": free})
     assert response.status_code == 302
-    assert docker.from_env().images.get("t-move-free:1").id == new
-    forget("t-move-free:1")
+    assert docker.from_env().images.get(free).id == new
+    forget(free)
     assert "moved_from" not in AuditEvent.objects.get(action="image.tag").params
