@@ -1,4 +1,7 @@
+import functools
+
 from django.core.cache import cache
+from django.template.loader import render_to_string
 
 from console import engine, snapshot
 from console.accounts.roles import ADMIN, OPERATOR, global_role, has_role, visible_engines
@@ -21,6 +24,13 @@ def engine_problem() -> str:
     return problem
 
 
+@functools.lru_cache(maxsize=256)
+def _switcher(entries: tuple[tuple[str, str], ...], current: str) -> str:
+    """The engine switcher's entries, drawn once per set of engines and current engine (every page has it:
+    a link reversed per engine on every request cost more than the rest of the nav)."""
+    return render_to_string("includes/switcher.html", {"entries": entries, "current": current})
+
+
 def _shown_engine(request, visible: list):
     """The engine a page shows: its own, or on the pages that span engines the one last visited."""
     if request.engine is not None:
@@ -41,6 +51,9 @@ def console(request):
     return {
         "engine": shown,
         "engines": visible,
+        "engine_switcher": _switcher(tuple((row.name, row.description) for row in visible), shown.name)
+        if shown
+        else "",
         "engine_name": shown.name if shown else "",
         "engine_address": shown.address if shown else "",
         # An engine's troubles are shown on its own pages only.

@@ -207,37 +207,67 @@ def refresh(*kinds: str) -> dict[str, Any]:
         return {kind: _list(kind)[1] for kind in kinds}
 
 
+# What the fleet page shows of each engine, read by Redis itself in one command whatever the number of engines:
+# for each engine (five keys in turn) the heartbeat, info, version, the newest event and the update check.
+_FLEET_READ = """
+local found = {}
+for i = 1, #KEYS, 5 do
+  found[#found + 1] = redis.call('GET', KEYS[i])
+  found[#found + 1] = redis.call('HMGET', KEYS[i + 1], 'data', 'host', 'stored')
+  found[#found + 1] = redis.call('HMGET', KEYS[i + 2], 'data', 'host')
+  found[#found + 1] = redis.call('HMGET', KEYS[i + 3], 'newest', 'host')
+  found[#found + 1] = redis.call('GET', KEYS[i + 4])
+end
+return found
+"""
+
+
+@functools.cache
+def _fleet_read(r: redis.Redis):
+    return r.register_script(_FLEET_READ)
+
+
+@functools.lru_cache(maxsize=512)
+def _decoded(text: str) -> Any:
+    """A stored JSON text decoded once per process while it stays the same (callers only read it)."""
+    return json.loads(text)
+
+
+@functools.lru_cache(maxsize=64)
+def _updates_here(text: str, host: str) -> int:
+    checked = json.loads(text)
+    tags = (checked.get("tags") or {}).values() if checked.get("host") == host else ()
+    return sum(1 for tag in tags if tag.get("state") == "available")
+
+
 def peek_fleet(addresses: dict[str, str]) -> dict[str, dict[str, Any]]:
     """For each engine (by name, with its address), what the fleet page shows, never asking an engine, in one
-    Redis round trip: the watcher's heartbeat, info (and when it was listed), version, the newest event and
-    how many tags the last update check found newer on their registry."""
+    Redis command: the watcher's heartbeat, info (and when it was listed), version, the newest event and how
+    many tags the last update check found newer on their registry. Only what was stored for the engine's
+    present address counts."""
     shown: dict[str, dict[str, Any]] = {}
     names = list(addresses)
+    keys = []
+    for name in names:
+        with engine.using(name):
+            keys += [key("watcher"), key("kind", "info"), key("kind", "version"), key("kind", "events"), key("updates")]
     try:
-        pipe = connection().pipeline(transaction=False)
-        for name in names:
-            with engine.using(name):
-                pipe.get(key("watcher"))
-                pipe.hmget(key("kind", "info"), ["data", "host", "stored"])
-                pipe.hmget(key("kind", "version"), ["data", "host"])
-                pipe.hmget(key("kind", "events"), ["newest", "host"])
-                pipe.get(key("updates"))
-        answers = iter(pipe.execute())
+        r = connection()
+        answers = iter(_fleet_read(r)(keys=keys, client=r))
     except redis.RedisError:
         return {name: {} for name in names}  # without Redis no watcher can be heard
     for name in names:
         beat, info, version, events, checked = (next(answers) for _ in range(5))
-        status = json.loads(beat) if beat else None
+        status = _decoded(beat) if beat else None
         here = addresses[name]
-        checked = json.loads(checked) if checked else {}
-        tags = (checked.get("tags") or {}).values() if checked.get("host") == here else ()
+        info_here = bool(info[0]) and info[1] == here
         shown[name] = {
             "watcher": status if status and status.get("host") == here else None,
-            "info": json.loads(info[0]) if info[0] and info[1] == here else None,
-            "listed": float(info[2]) if info[0] and info[1] == here else None,
-            "version": json.loads(version[0]) if version[0] and version[1] == here else None,
-            "newest_event": json.loads(events[0]) if events[0] and events[1] == here else None,
-            "updates": sum(1 for tag in tags if tag.get("state") == "available"),
+            "info": _decoded(info[0]) if info_here else None,
+            "listed": float(info[2]) if info_here else None,
+            "version": _decoded(version[0]) if version[0] and version[1] == here else None,
+            "newest_event": _decoded(events[0]) if events[0] and events[1] == here else None,
+            "updates": _updates_here(checked, here) if checked else 0,
         }
     return shown
 

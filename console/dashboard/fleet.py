@@ -69,31 +69,37 @@ class FleetRow:
     def state(self) -> str:
         return "reachable" if self.reachable else "unreachable" if self.watched else "unwatched"
 
-    def shown(self) -> list[Any]:
-        """What the page shows of this row, for the live token (the latency, which moves on every ping, is
+    @functools.cached_property
+    def shown(self) -> str:
+        """What the page shows of this row (JSON), for the live token (the latency, which moves on every ping, is
         left out: it is refreshed with the rest, and at least once a minute)."""
         info, version = self.info or {}, self.version or {}
-        return [
-            self.name,
-            self.engine.description,
-            self.engine.labels,
-            self.kind,
-            self.state,
-            self.error,
-            [info.get(k) for k in ("ServerVersion", "OperatingSystem", "Architecture", "Images")],
-            [info.get(f"Containers{k}") for k in ("Running", "Paused", "Stopped")],
-            version.get("ApiVersion"),
-            self.disk and self.disk.job_id,
-            self.jobs_in_flight,
-            self.last_event and [self.last_event.time.timestamp(), self.last_event.action, self.last_event.actor_id],
-            self.updates,
-        ]
+        return json.dumps(
+            [
+                self.name,
+                self.engine.description,
+                self.engine.labels,
+                self.kind,
+                self.state,
+                self.error,
+                [info.get(k) for k in ("ServerVersion", "OperatingSystem", "Architecture", "Images")],
+                [info.get(f"Containers{k}") for k in ("Running", "Paused", "Stopped")],
+                version.get("ApiVersion"),
+                self.disk and self.disk.job_id,
+                self.jobs_in_flight,
+                self.last_event
+                and [self.last_event.time.timestamp(), self.last_event.action, self.last_event.actor_id],
+                self.updates,
+            ],
+            sort_keys=True,
+            default=str,
+        )
 
     def __repr__(self) -> str:
         """What the row's rendering depends on (its rendering is kept under it): what it shows, and its ages'
         times; its latency is left out, as it moves on every ping."""
         disk = self.disk and [self.disk.size, self.disk.reclaimable, self.disk.computed]
-        return json.dumps([self.shown(), self.listed, disk], sort_keys=True, default=str)
+        return json.dumps([self.shown, self.listed, disk], default=str)
 
 
 def _peeked(kind: str) -> tuple[Any, float | None]:
@@ -136,8 +142,7 @@ def fleet_rows(engines: Iterable[Engine]) -> list[FleetRow]:
 
 def fleet_token(rows: list[FleetRow]) -> str:
     """A digest of what the rows show: the live part answers 204 while it stays the same."""
-    shown = json.dumps([row.shown() for row in rows], sort_keys=True, default=str)
-    return hashlib.sha256(shown.encode()).hexdigest()[:16]
+    return hashlib.sha256("\n".join(row.shown for row in rows).encode()).hexdigest()[:16]
 
 
 # --- drift: one image reference across the fleet --------------------------------------------------
