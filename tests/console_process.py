@@ -1,4 +1,4 @@
-"""A whole console (gunicorn, a Celery worker, the watcher) on a fresh database, for the
+"""A whole console (the web server as `make run` starts it, a Celery worker, the watcher) on a fresh database, for the
 benchmarks and the screenshots; run inside the lab (`python tests/lab.py run -- ...`)."""
 
 from __future__ import annotations
