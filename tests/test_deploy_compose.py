@@ -18,7 +18,8 @@ def compose() -> dict:
 def test_the_compose_file_parses_and_names_the_production_services():
     services = compose()
     assert {"migrate", "web", "worker", "watcher", "redis", "postgres"} <= set(services)
-    assert "uvicorn console.asgi:application" in " ".join(services["web"]["command"])  # one server: HTTP and WebSocket
+    # one server, HTTP and WebSocket: uvicorn serving console.asgi:application on a TCP_NODELAY socket (console/web.py)
+    assert services["web"]["command"][:3] == ["python", "-m", "console.web"]
     assert services["worker"]["command"] == ["python", "manage.py", "workers"]  # a Celery worker per engine
     for name in ("web", "worker", "watcher"):
         assert services[name]["volumes"] == ["/var/run/docker.sock:/var/run/docker.sock"], name
