@@ -36,6 +36,10 @@ DB ?= sqlite
 JOBS ?= 2
 PYTEST := $(TBIN)/python -m pytest
 LAB := LAB_DATABASE=$(DB) $(TBIN)/python tests/lab.py run --
+# The test run's processes (pytest, workers, watchers, manage.py, make run) load the console's modules from
+# bytecode cached under var/ even where the environment says PYTHONDONTWRITEBYTECODE: else each of the
+# hundreds of processes a run starts compiles them afresh (~0.3 s of CPU each).
+TEST_ENV := env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/var/pycache
 
 # Two passes, each on a lab of its own, at the same time: in parallel everything that can share a lab's
 # engines and Redis, and beside it, alone in the second lab, the tests that need the lab to themselves
@@ -47,8 +51,8 @@ test: $(TEST_VENV)/.installed
 	scripts/system-packages
 	$(TBIN)/python manage.py collectstatic --noinput -v 0
 	mkdir -p var
-	$(LAB) sh -c 'eval "$(PYTEST) -m \"serial and not burst\" $$PYTEST_ARGS"' >var/test-serial.log 2>&1 & s=$$!; \
-	$(LAB) sh -c 'eval "$(PYTEST) -n $(JOBS) --dist loadgroup -m \"not serial\" $$PYTEST_ARGS"'; a=$$?; \
+	$(TEST_ENV) $(LAB) sh -c 'eval "$(PYTEST) -m \"serial and not burst\" $$PYTEST_ARGS"' >var/test-serial.log 2>&1 & s=$$!; \
+	$(TEST_ENV) $(LAB) sh -c 'eval "$(PYTEST) -n $(JOBS) --dist loadgroup -m \"not serial\" $$PYTEST_ARGS"'; a=$$?; \
 	wait $$s; b=$$?; echo "--- the serial pass, on a lab of its own (var/test-serial.log) ---"; cat var/test-serial.log; \
 	[ $$a = 5 ] && a=0; [ $$b = 5 ] && b=0; exit $$((a | b))
 
