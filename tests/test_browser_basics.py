@@ -3,6 +3,7 @@ and the banner when the engine is away."""
 
 import pytest
 from django.core.cache import cache
+from playwright.sync_api import expect
 
 from tests.conftest import sign_in
 
@@ -21,8 +22,9 @@ def test_a_person_signs_in_and_reaches_every_section(browser_page, admin):
     sign_in(page, "ada")
     for label in ["Images", "Containers", "Jobs", "Audit", "System", "Dashboard"]:
         page.get_by_role("navigation", name="Main").get_by_role("link", name=label).click()
-        assert page.locator("h1").first.is_visible()
-        assert page.locator("nav a[aria-current=page]").inner_text() == label
+        # expect waits for the page the click loads (is_visible/inner_text read whatever is there at once)
+        expect(page.locator("nav a[aria-current=page]")).to_have_text(label)
+        expect(page.locator("h1").first).to_be_visible()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -93,6 +93,7 @@ def test_it_shows_no_row_of_an_engine_the_user_has_no_role_on(snapshots, viewer,
     assert 'id="engine-ssh"' not in page and "/engines/ssh/" not in page and "through sshd" not in page
 
 
+@pytest.mark.serial  # the tls engine's last event: another test's pull or tag on the shared engine would be it
 def test_it_shows_jobs_in_flight_disk_use_and_the_last_event(snapshots, admin, admin_client, registry):
     hello = f"{registry}/library/hello-world:latest"
     assert docker_at(lab_socket("tls"), "pull", hello).returncode == 0

@@ -10,7 +10,7 @@ from tests.console_process import ConsoleProcess
 @pytest.fixture
 def fresh_console():
     # A real web process on its own database: nothing has been queued, so only registered kinds can be listed.
-    console = ConsoleProcess(watcher=False, web_workers=1).start()
+    console = ConsoleProcess(watcher=False, worker=False, web_workers=1).start()
     yield console
     console.stop()
 
