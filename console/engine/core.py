@@ -48,6 +48,14 @@ class Conflict(EngineError):
 _local = threading.local()
 _current: ContextVar[str | None] = ContextVar("console_engine", default=None)
 ROW_CACHE_SECONDS = 2.0  # how long a process trusts an engine's row before reading it again
+# Engines' rows as a process last read them (name -> (when, Connection)), shared by its threads: under ASGI each
+# request runs on a thread of its own, and a cache per thread read the row again on every request.
+_rows: dict[str, tuple[float, Connection]] = {}
+# Clients a finished request handed back (Connection -> clients), for the next request's thread: a client per
+# request asked the engine its API version again, and opened a new SSH connection for an ssh:// engine.
+_idle: dict[Connection, list[docker.DockerClient]] = {}
+_idle_lock = threading.Lock()
+IDLE_CLIENTS = 8  # kept per engine and process; more are closed
 
 
 class _APIClient(docker.APIClient):
@@ -97,10 +105,7 @@ def using(name: str) -> Iterator[str]:
 def connection(name: str | None = None) -> Connection:
     """How to reach an engine, from its row (re-read every few seconds, so an edit reaches every process)."""
     name = name or current()
-    rows = getattr(_local, "rows", None)
-    if rows is None:
-        rows = _local.rows = {}
-    cached = rows.get(name)
+    cached = _rows.get(name)
     if cached is not None and time.monotonic() - cached[0] < ROW_CACHE_SECONDS:
         conn = cached[1]
         # The environment's engine is wherever DOCKER_HOST points now.
@@ -114,7 +119,7 @@ def connection(name: str | None = None) -> Connection:
         conn = Connection(name=name, url=settings.DOCKER_HOST, from_environment=True)
     else:
         conn = row.connection()
-    rows[name] = (time.monotonic(), conn)
+    _rows[name] = (time.monotonic(), conn)
     return conn
 
 
@@ -135,6 +140,11 @@ def client(name: str | None = None) -> docker.DockerClient:
         return cached[1]
     if cached is not None:
         cached[1].close()
+    with _idle_lock:
+        made = (_idle.get(conn) or [None]).pop()
+    if made is not None:
+        clients[conn.name] = (conn, made)
+        return made
     try:
         made = open_client(conn, _DockerClient, settings.DOCKER_TIMEOUT)
     except ConnectionRefused as exc:
@@ -143,18 +153,38 @@ def client(name: str | None = None) -> docker.DockerClient:
     return made
 
 
+def release_clients(**_signal) -> None:
+    """This thread's clients go back to the process for the next request's thread (at the end of a request)."""
+    mine, _local.clients = getattr(_local, "clients", {}), {}
+    for conn, made in mine.values():
+        with _idle_lock:
+            kept = _idle.setdefault(conn, [])
+            if len(kept) < IDLE_CLIENTS:
+                kept.append(made)
+                continue
+        made.close()
+
+
 def forget_clients() -> None:
-    """Close and forget every client and row this thread holds (a test's engines are made afresh)."""
-    for conn_client in getattr(_local, "clients", {}).values():
-        conn_client[1].close()
-    _local.clients, _local.rows = {}, {}
+    """Close and forget every client and row this process holds (a test's engines are made afresh)."""
+    with _idle_lock:
+        idle = [made for kept in _idle.values() for made in kept]
+        _idle.clear()
+    for made in [*idle, *(conn_client[1] for conn_client in getattr(_local, "clients", {}).values())]:
+        made.close()
+    _local.clients = {}
+    _rows.clear()
 
 
 def reset_client(name: str | None = None) -> None:
     """Forget this thread's client (and row) of an engine: the next call connects afresh."""
     name = name or current()
     cached = getattr(_local, "clients", {}).pop(name, None)
-    getattr(_local, "rows", {}).pop(name, None)
+    _rows.pop(name, None)
+    with _idle_lock:
+        stale = [made for conn in [c for c in _idle if c.name == name] for made in _idle.pop(conn)]
+    for made in stale:
+        made.close()
     if cached is not None:
         cached[1].close()
 
