@@ -50,7 +50,6 @@ def console(request):
     scoped = request.engine is not None
     return {
         "engine": shown,
-        "engines": visible,
         "engine_switcher": _switcher(tuple((row.name, row.description) for row in visible), shown.name)
         if shown
         else "",
