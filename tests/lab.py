@@ -97,7 +97,8 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
+    """Every process under pid (children, theirs, ...), read from /proc."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, IndexError, ValueError):
@@ -497,7 +498,7 @@ class Lab:
         sshd = self.procs.get("sshd")
         if sshd is not None:
             # sshd leaves its sessions (and their `docker system dial-stdio`) running when it ends.
-            for pid in [*_descendants(sshd.pid), sshd.pid]:
+            for pid in [*descendants(sshd.pid), sshd.pid]:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGTERM)
         names = [name for name in self.procs if name.startswith("dockerd-")]

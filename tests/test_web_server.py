@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from console.system.management.commands.serve import console_processes, signal_group
-from tests.lab import free_port, port_open, wait_for
+from tests.lab import descendants, free_port, port_open, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SYS_PIDFD_GETFD = 438  # Linux, every architecture
@@ -45,11 +45,6 @@ def server_side(pids: list[int], client: socket.socket) -> socket.socket:
         finally:
             os.close(pidfd)
     raise AssertionError(f"no process of the web server holds the connection from {wanted}")
-
-
-def descendants(pid: int) -> list[int]:
-    found = [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
-    return found + [q for p in found for q in descendants(p)]
 
 
 @pytest.mark.foundation
