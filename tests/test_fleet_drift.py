@@ -98,6 +98,7 @@ def test_a_tag_the_same_everywhere_is_not_drift(drifted, listed, admin_client, r
     assert f"{registry}/library/hello-world:latest</code>" not in page.split('id="drifting-tags"', 1)[1]
 
 
+@pytest.mark.serial  # tags drift-probe:* on the shared engines: another drift test's tags would change what it sees
 def test_it_shows_only_the_engines_the_user_can_see(drifted, listed, viewer, viewer_client, fleet):
     listed()
     EngineRole.objects.create(user=viewer, engine=fleet["ssh"], role="")
