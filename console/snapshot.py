@@ -222,11 +222,6 @@ return found
 """
 
 
-@functools.cache
-def _fleet_read(r: redis.Redis):
-    return r.register_script(_FLEET_READ)
-
-
 @functools.lru_cache(maxsize=512)
 def _decoded(text: str) -> Any:
     """A stored JSON text decoded once per process while it stays the same (callers only read it)."""
@@ -240,6 +235,61 @@ def _updates_here(text: str, host: str) -> int:
     return sum(1 for tag in tags if tag.get("state") == "available")
 
 
+# A digest of what each engine's fleet row stands on, made by Redis itself (one short answer whatever the number of
+# engines): whether its watcher is heard and connected and its error (not its latency, which moves on every ping),
+# the versions of the kinds the row shows (and when info was listed), the update check; each counted only when kept
+# for the engine's present address (ARGV, one per engine).
+_FLEET_STAMP = """
+local parts = {}
+local function text(value) return type(value) == 'string' and value or '' end
+for i = 1, #KEYS, 5 do
+  local here = ARGV[(i - 1) / 5 + 1]
+  local heard = '-'
+  local beat = redis.call('GET', KEYS[i])
+  if beat then
+    local status = cjson.decode(beat)
+    if status['host'] == here then heard = tostring(status['connected'] == true) .. ':' .. text(status['error']) end
+  end
+  local info = redis.call('HMGET', KEYS[i + 1], 'version', 'host', 'stored')
+  local version = redis.call('HMGET', KEYS[i + 2], 'version', 'host')
+  local events = redis.call('HMGET', KEYS[i + 3], 'version', 'host')
+  local checked = redis.call('GET', KEYS[i + 4])
+  parts[#parts + 1] = table.concat({
+    KEYS[i], here, heard,
+    info[2] == here and (text(info[1]) .. '@' .. text(info[3])) or '-',
+    version[2] == here and text(version[1]) or '-',
+    events[2] == here and text(events[1]) or '-',
+    checked and redis.sha1hex(checked) or '-',
+  }, '|')
+end
+return redis.sha1hex(table.concat(parts, '\\n'))
+"""
+
+
+@functools.cache
+def _fleet_scripts(r: redis.Redis):
+    return r.register_script(_FLEET_READ), r.register_script(_FLEET_STAMP)
+
+
+def _fleet_keys(names: list[str]) -> list[str]:
+    keys = []
+    for name in names:
+        with engine.using(name):
+            keys += [key("watcher"), key("kind", "info"), key("kind", "version"), key("kind", "events"), key("updates")]
+    return keys
+
+
+def fleet_stamp(addresses: dict[str, str]) -> str | None:
+    """A name for what `peek_fleet` would read now of these engines (by name, with their address) for their
+    rows, in one short Redis answer: it changes whenever a row would (a heartbeat that only moved its latency
+    keeps it). None when Redis cannot say."""
+    try:
+        r = connection()
+        return _fleet_scripts(r)[1](keys=_fleet_keys(list(addresses)), args=list(addresses.values()), client=r)
+    except redis.RedisError:
+        return None
+
+
 def peek_fleet(addresses: dict[str, str]) -> dict[str, dict[str, Any]]:
     """For each engine (by name, with its address), what the fleet page shows, never asking an engine, in one
     Redis command: the watcher's heartbeat, info (and when it was listed), version, the newest event and how
@@ -247,13 +297,9 @@ def peek_fleet(addresses: dict[str, str]) -> dict[str, dict[str, Any]]:
     present address counts."""
     shown: dict[str, dict[str, Any]] = {}
     names = list(addresses)
-    keys = []
-    for name in names:
-        with engine.using(name):
-            keys += [key("watcher"), key("kind", "info"), key("kind", "version"), key("kind", "events"), key("updates")]
     try:
         r = connection()
-        answers = iter(_fleet_read(r)(keys=keys, client=r))
+        answers = iter(_fleet_scripts(r)[0](keys=_fleet_keys(names), client=r))
     except redis.RedisError:
         return {name: {} for name in names}  # without Redis no watcher can be heard
     for name in names:

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from console import engine, snapshot
+from console.dashboard import views
 from console.engines.models import Engine, EngineRole
 from console.jobs.models import Job
 from tests.conftest import wait_until
@@ -205,3 +206,29 @@ def test_a_row_rendered_for_one_viewer_is_shown_to_others_and_changes_as_soon_as
     for client in (viewer_client, admin_client):
         row = row_of(client.get(reverse("fleet")).content.decode(), "local")
         assert 'class="fleet-unreachable"' in row and "the dockerd went away" in row
+
+
+def test_the_table_is_drawn_once_for_everyone_who_sees_the_same_engines_and_anew_when_a_row_would_change(
+    snapshots, admin, admin_client, fleet, monkeypatch
+):
+    snapshots()
+    drawn = []
+    real = views.fleet_rows
+    monkeypatch.setattr(views, "fleet_rows", lambda engines: drawn.append(1) or real(engines))
+    first = admin_client.get(reverse("fleet")).content.decode()
+    other = Client()
+    other.force_login(admin)
+    assert row_of(other.get(reverse("fleet")).content.decode(), "tls") == row_of(first, "tls")
+    with engine.using("local"):  # a ping: nothing a row shows moved but its latency
+        snapshot.beat(connected=True, error="", latency_ms=8.8)
+    admin_client.get(reverse("fleet"))
+    assert len(drawn) == 1  # one drawing, for both viewers and after the ping
+
+    with engine.using("tls"):  # an update check, an edit of an engine, a heartbeat that says it is gone
+        snapshot.store_updates({"tags": {"fleet-probe:1": {"state": "available"}}})
+    assert "1 update" in row_of(other.get(reverse("fleet")).content.decode(), "tls")
+    Engine.objects.filter(name="ssh").update(description="the build box")
+    assert "the build box" in row_of(admin_client.get(reverse("fleet")).content.decode(), "ssh")
+    snapshots("local", connected=False, error="the dockerd went away")
+    assert "the dockerd went away" in row_of(other.get(reverse("fleet")).content.decode(), "local")
+    assert len(drawn) == 4

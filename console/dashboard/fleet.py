@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Max
 
 from console import engine, snapshot
 from console.engines.models import Engine
@@ -138,6 +138,20 @@ def fleet_rows(engines: Iterable[Engine]) -> list[FleetRow]:
             )
         )
     return rows
+
+
+def fleet_key(engines: list[Engine]) -> str | None:
+    """A name for everything the fleet rows of these engines stand on now, small to read whatever the engines
+    hold (one Redis command and one query): what each engine's snapshot and watcher hold for it (its
+    `fleet_stamp`), its row in the Engine table, and the newest job made or ended on any of them (its jobs in
+    flight, its disk use). None when Redis cannot say: then nothing may be kept under it."""
+    stamp = snapshot.fleet_stamp({row.name: row.address for row in engines})
+    if stamp is None:
+        return None
+    jobs = Job.objects.filter(engine__in=[row.name for row in engines]).aggregate(made=Max("id"), ended=Max("finished"))
+    shown = [[row.description, row.labels, row.kind] for row in engines]
+    parts = [stamp, shown, jobs["made"], jobs["ended"]]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
 def fleet_token(rows: list[FleetRow]) -> str:

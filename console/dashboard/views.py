@@ -1,5 +1,7 @@
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
@@ -10,6 +12,7 @@ from console.dashboard.fleet import (
     SETTINGS,
     drifting_references,
     engine_infos,
+    fleet_key,
     fleet_rows,
     fleet_token,
     image_drift,
@@ -20,7 +23,7 @@ from console.dashboard.fleet import (
 from console.htmx import htmx_partial
 from console.images.reference import InvalidReference
 from console.jobs.models import Job
-from console.listing import rendered_rows
+from console.listing import RENDER_SECONDS, rendered_rows
 from console.live import audit_token, jobs_token, token, unchanged
 from console.system.disk import last_disk_usage
 
@@ -78,11 +81,25 @@ def to_default_engine(request: HttpRequest, rest: str) -> HttpResponse:
 @require_GET
 def fleet(request: HttpRequest) -> HttpResponse:
     """One row per engine the user can see, from the snapshots only: it never waits for an engine."""
-    rows = fleet_rows(visible_engines(request.user))
-    live = token(None, fleet_token(rows))
+    live, table = _fleet_table(visible_engines(request.user))
     partial = htmx_partial(request)
     if partial and unchanged(request, live):
         return HttpResponse(status=204)
+    response = HttpResponse(table) if partial else render(request, "dashboard/fleet.html", {"table": table})
+    response["Vary"] = "HX-Request"
+    return response
+
+
+def _fleet_table(engines: list) -> tuple[str, str]:
+    """The fleet page's live part (its token and its HTML) for these engines, rendered once for everyone who
+    sees the same engines while nothing its rows stand on moves (`fleet_key`), for RENDER_SECONDS at most (its
+    ages and latencies move). The key is read before the rows: what is kept is never older than its key."""
+    key = fleet_key(engines)
+    kept = caches["renders"]
+    if key and (found := kept.get(f"fleet:{key}")):
+        return found
+    rows = fleet_rows(engines)
+    live = token(None, fleet_token(rows))
     ctx = {
         "rows": rows,
         "rendered_rows": rendered_rows("dashboard/fleet.html#row", rows),
@@ -91,9 +108,10 @@ def fleet(request: HttpRequest) -> HttpResponse:
         "unreachable": sum(row.watched and not row.reachable for row in rows),
         "unwatched": sum(not row.watched for row in rows),
     }
-    response = render(request, "dashboard/fleet.html#live" if partial else "dashboard/fleet.html", ctx)
-    response["Vary"] = "HX-Request"
-    return response
+    made = live, render_to_string("dashboard/fleet.html#live", ctx)
+    if key:
+        kept.set(f"fleet:{key}", made, RENDER_SECONDS)
+    return made
 
 
 @require_GET
