@@ -9,6 +9,7 @@ import docker
 import pytest
 from django.urls import reverse
 
+from console.system import views
 from tests.conftest import wait_until
 
 pytest_plugins = ["tests.watcher_process"]
@@ -77,3 +78,21 @@ def test_filter_text_cannot_add_a_value_to_the_feed_poll(viewer_client, hello, s
     page = viewer_client.get(reverse("system", args=["local"]), {"action": action}).content.decode()
     vals = json.loads(html.unescape(re.search(r"id=\"events-feed\"[^>]*hx-vals='([^']*)'", page).group(1)))
     assert list(vals) == ["v"] and action in vals["v"]
+
+
+@pytest.mark.serial  # any event on the engine is a new feed
+def test_the_feed_is_drawn_once_for_everyone_who_sees_the_same_snapshot_and_anew_with_an_event(
+    viewer_client, admin_client, hello, start_watcher, clean_snapshot, monkeypatch
+):
+    start_watcher().wait_following()
+    drawn = []
+    real = views._event_feed
+    monkeypatch.setattr(views, "_event_feed", lambda request: drawn.append(1) or real(request))
+
+    def page(client=viewer_client) -> list[tuple[str, str, str]]:
+        return rows(client.get(reverse("system", args=["local"])).content.decode())
+
+    assert page(viewer_client) == page(admin_client) and len(drawn) == 1
+    hello.containers.create("hello-world", name="feed-made")
+    wait_until(lambda: ("container", "create", "feed-made") in page(), message="the page to show the create")
+    assert len(drawn) >= 2

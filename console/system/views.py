@@ -10,7 +10,7 @@ from console.accounts.roles import OPERATOR, role_required
 from console.htmx import htmx_partial
 from console.jobs.models import Job
 from console.jobs.runner import enqueue
-from console.listing import rendered_rows, window
+from console.listing import rendered_rows, shared_render, window
 from console.live import token, unchanged
 from console.system.disk import KIND as DISK_USAGE
 from console.system.disk import last_disk_usage
@@ -44,20 +44,30 @@ def _event_feed(request: HttpRequest) -> dict:
     }
 
 
+def _facts() -> dict:
+    try:
+        info, version = snapshot.read("info")[1], snapshot.read("version")[1]
+        return {
+            "facts": [
+                ("docker info", "docker-info", info_sections(info)),
+                ("docker version", "docker-version", version_sections(version, engine.api_version())),
+            ]
+        }
+    except engine.EngineError as exc:
+        return {"error": exc.message}
+
+
 def index(request: HttpRequest) -> HttpResponse:
+    """The engine's health (checked on every load: that is what the page is for), its facts and its events;
+    the facts and the feed rendered once per snapshot of them for everyone (`shared_render`)."""
     ctx = {
         "health": checks(),
         "disk": last_disk_usage(),
         "disk_job": Job.objects.filter(kind=DISK_USAGE).exclude(state__in=Job.TERMINAL).first(),
-        **_event_feed(request),
+        # docker info names the engine's version too: a new version is a new info snapshot
+        "facts_html": shared_render(request, "info", "system/index.html#facts", _facts),
+        "feed_html": shared_render(request, "events", "system/index.html#feed", lambda: _event_feed(request)),
     }
-    try:
-        ctx["facts"] = [
-            ("docker info", "docker-info", info_sections(snapshot.read("info")[1])),
-            ("docker version", "docker-version", version_sections(snapshot.read("version")[1], engine.api_version())),
-        ]
-    except engine.EngineError as exc:
-        ctx["error"] = exc.message
     return render(request, "system/index.html", ctx)
 
 
@@ -72,7 +82,7 @@ def events(request: HttpRequest) -> HttpResponse:
         return redirect(f"{reverse('system', args=[engine.current()])}?{request.GET.urlencode()}")
     if unchanged(request, _events_token(request)):
         return HttpResponse(status=204)
-    return render(request, "system/index.html#events", _event_feed(request))
+    return HttpResponse(shared_render(request, "events", "system/index.html#events", lambda: _event_feed(request)))
 
 
 @require_POST
