@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -49,23 +50,24 @@ def holding(page: str, name: str) -> str:
 
 @pytest.fixture
 def drifted(registry):
-    """drift-probe:1 is hello-world on local and tls, httpd on ssh; drift-probe:2 is hello-world on local,
-    httpd on tls, and missing on ssh."""
+    """<repo>:1 is hello-world on local and tls, httpd on ssh; <repo>:2 is hello-world on local, httpd on tls,
+    and missing on ssh. The repository is the test's own: tests side by side on the shared engines each tag theirs."""
     hello, httpd = f"{registry}/library/hello-world:latest", f"{registry}/library/httpd:2.4"
+    repo = f"drift-probe-{uuid.uuid4().hex[:8]}"
     made = {"local": [("1", hello), ("2", hello)], "tls": [("1", hello), ("2", httpd)], "ssh": [("1", httpd)]}
     for name, tags in made.items():
         for tag, source in tags:
             docker(name, "pull", source)
-            docker(name, "tag", source, f"drift-probe:{tag}")
-    yield {"hello": image_id("local", hello), "httpd": image_id("ssh", httpd), "source": hello}
+            docker(name, "tag", source, f"{repo}:{tag}")
+    yield {"hello": image_id("local", hello), "httpd": image_id("ssh", httpd), "source": hello, "repo": repo}
     for name, tags in made.items():
         for tag, _ in tags:
-            docker_at(lab_socket(name), "rmi", f"drift-probe:{tag}")
+            docker_at(lab_socket(name), "rmi", f"{repo}:{tag}")
 
 
 def test_it_shows_the_engine_whose_image_differs_from_the_majority(drifted, listed, admin_client):
     listed()
-    page = admin_client.get(reverse("drift"), {"ref": "drift-probe:1"}).content.decode()
+    page = admin_client.get(reverse("drift"), {"ref": f"{drifted['repo']}:1"}).content.decode()
     assert "names 2 different images" in page and "Differs on ssh." in page
     for name in ("local", "tls"):
         row = holding(page, name)
@@ -75,15 +77,16 @@ def test_it_shows_the_engine_whose_image_differs_from_the_majority(drifted, list
     assert 'class="drift-differs"' in holding(page, "ssh") and drifted["httpd"] in holding(page, "ssh")
     assert "differs from the majority" in holding(page, "ssh")
     # The same reference spelled in full is the same reference.
-    full = admin_client.get(reverse("drift"), {"ref": "docker.io/library/drift-probe:1"}).content.decode()
+    full = admin_client.get(reverse("drift"), {"ref": f"docker.io/library/{drifted['repo']}:1"}).content.decode()
     assert 'class="drift-differs"' in holding(full, "ssh")
     # The tag is listed among those that drift, and offered among the references present.
-    assert 'href="/drift/?ref=drift-probe%3A1"' in page and '<option value="drift-probe:2">' in page
+    repo = drifted["repo"]
+    assert f'href="/drift/?ref={repo}%3A1"' in page and f'<option value="{repo}:2">' in page
 
 
 def test_it_shows_an_engine_lacking_the_tag_and_no_majority_when_the_others_disagree(drifted, listed, admin_client):
     listed()
-    page = admin_client.get(reverse("drift"), {"ref": "drift-probe:2"}).content.decode()
+    page = admin_client.get(reverse("drift"), {"ref": f"{drifted['repo']}:2"}).content.decode()
     assert 'class="drift-lacking"' in holding(page, "ssh") and "Lacking on ssh." in page
     assert drifted["hello"] in holding(page, "local") and drifted["httpd"] in holding(page, "tls")
     # one against one: neither is the majority, both are marked
@@ -98,11 +101,10 @@ def test_a_tag_the_same_everywhere_is_not_drift(drifted, listed, admin_client, r
     assert f"{registry}/library/hello-world:latest</code>" not in page.split('id="drifting-tags"', 1)[1]
 
 
-@pytest.mark.serial  # tags drift-probe:* on the shared engines: another drift test's tags would change what it sees
 def test_it_shows_only_the_engines_the_user_can_see(drifted, listed, viewer, viewer_client, fleet):
     listed()
     EngineRole.objects.create(user=viewer, engine=fleet["ssh"], role="")
-    page = viewer_client.get(reverse("drift"), {"ref": "drift-probe:1"}).content.decode()
+    page = viewer_client.get(reverse("drift"), {"ref": f"{drifted['repo']}:1"}).content.decode()
     assert 'id="holding-ssh"' not in page and "is the same image wherever it is present" in page
 
 
