@@ -1094,8 +1094,9 @@ def write_report() -> None:
         " sign-in and session checks, the whole list (from Redis or the engine) filtered and sorted, and the rows"
         " rendered (at most LIST_WINDOW, 200; the page says how many more match) — or, with the snapshot, the"
         " table another request rendered from the same snapshot for the same view in the last 10 s.",
-        "- System page: the whole page (health checks, a ping of the engine, docker info and version from the"
-        " snapshot, the event feed) against a raw `GET /info`, turn about, with the largest lab.",
+        "- System page: the whole page (health checks, a ping of the engine; docker info and version and the"
+        " event feed, rendered from the snapshot once per snapshot of them for everyone) against a raw"
+        " `GET /info`, turn about, with the largest lab.",
         "- Fixed cost of a signed-in request: a job page's poll answering 204 for a job that never runs"
         " (session, user, middleware and role, then one indexed lookup) less the same poll without a session"
         " cookie (the same server and middleware, answered 401 by the sign-in check), turn about; medians"
