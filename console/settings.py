@@ -273,6 +273,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A running job's worker writes a heartbeat; one silent this long is marked lost.
 JOB_HEARTBEAT_SECONDS = envint("JOB_HEARTBEAT_SECONDS", "5")
 JOB_LOST_AFTER_SECONDS = envint("JOB_LOST_AFTER_SECONDS", "45")
+# A job's page drawn in its first seconds waits this long for it to end (console/jobs/views.py `_settled`).
+JOB_PAGE_WAIT_MS = envint("JOB_PAGE_WAIT_MS", "200")
 # The watcher (`manage.py watch`) lists everything afresh this often, and has disk use computed this often.
 WATCH_RELIST_SECONDS = envint("WATCH_RELIST_SECONDS", "300")
 DISK_USAGE_INTERVAL = envint("DISK_USAGE_INTERVAL", "600")

@@ -165,7 +165,9 @@ def wait_finished(console: ConsoleProcess, session: requests.Session, job: str, 
     """Poll the job page's live part as its htmx trigger does: at the pace the page names (`every 100ms`
     while the job is young), with the revision and pace it has, so an unchanged job answers 204; its final state."""
     page = page or session.get(job, timeout=60).text
-    revision, every = re.search(r'"rev": "(\d+)", "every": "(\w+)"', page).groups()
+    if not (polling := re.search(r'"rev": "(\d+)", "every": "(\w+)"', page)):  # it had ended when its page was drawn
+        return re.search(r'id="job-state">(\w+)<', page).group(1)
+    revision, every = polling.groups()
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         time.sleep(_pace(every))

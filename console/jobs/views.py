@@ -1,6 +1,11 @@
+import time
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -12,6 +17,8 @@ from console.jobs.models import Job
 from console.jobs.runner import cancel
 from console.listing import window
 from console.live import jobs_token, token, unchanged
+
+SETTLING = timedelta(seconds=2)  # how young a job is waited for when its page is drawn
 
 
 def job_list(request: HttpRequest) -> HttpResponse:
@@ -72,7 +79,23 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         if job.is_finished:
             response.status_code = HttpResponseStopPolling.status_code
         return response
-    return render(request, "jobs/detail.html", {"job": job})
+    return render(request, "jobs/detail.html", {"job": _settled(job)})
+
+
+def _settled(job: Job) -> Job:
+    """A job asked for a moment ago is waited for, up to JOB_PAGE_WAIT_MS, before its page is drawn: many end
+    within it (a pull of an image the engine has, a quick run: tens of milliseconds), and their page then shows
+    how they ended instead of its first poll finding that out a poll's pace later. A longer job's first page
+    comes that much later; its polls then follow it as before."""
+    if job.is_finished or timezone.now() - job.created > SETTLING:
+        return job
+    until = time.monotonic() + settings.JOB_PAGE_WAIT_MS / 1000
+    while time.monotonic() < until:
+        time.sleep(0.01)
+        if Job.objects.filter(pk=job.pk, state__in=Job.TERMINAL).exists():
+            job.refresh_from_db()
+            break
+    return job
 
 
 @require_POST
