@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import redis
-from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -67,7 +66,9 @@ def queue_of(engine_name: str) -> str:
 
 def send_to_worker(job_id: int, queue: str) -> str:
     """Hand a job's id to the workers of its queue (by task name: no import of the task); the task's id."""
-    return current_app.send_task(RUN_JOB, args=(job_id,), queue=queue, retry=False).id
+    from console.celery import app  # loaded by the processes that send, not by every one at start-up
+
+    return app.send_task(RUN_JOB, args=(job_id,), queue=queue, retry=False).id
 
 
 def queue_failure(exc: BaseException) -> str:
