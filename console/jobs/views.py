@@ -19,6 +19,7 @@ from console.listing import window
 from console.live import jobs_token, token, unchanged
 
 SETTLING = timedelta(seconds=2)  # how young a job is waited for when its page is drawn
+UNTAKEN = 0.05  # seconds: a job still queued this long after its page was asked for is not waited for
 
 
 def job_list(request: HttpRequest) -> HttpResponse:
@@ -85,10 +86,21 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 def _settled(job: Job) -> Job:
     """A job asked for a moment ago is waited for, up to JOB_PAGE_WAIT_MS, before its page is drawn: many end
     within it (a pull of an image the engine has, a quick run: tens of milliseconds), and their page then shows
-    how they ended instead of its first poll finding that out a poll's pace later. A longer job's first page
-    comes that much later; its polls then follow it as before."""
+    how they ended instead of its first poll finding that out a poll's pace later. A job no worker has taken
+    within UNTAKEN is not waited for (the workers are busy or down); a longer job's first page comes up to
+    JOB_PAGE_WAIT_MS later, and its polls follow it as before."""
     if job.is_finished or timezone.now() - job.created > SETTLING:
         return job
+    started = time.monotonic()
+    while (waited := time.monotonic() - started) < settings.JOB_PAGE_WAIT_MS / 1000:
+        state = Job.objects.filter(pk=job.pk).values_list("state", flat=True).first()
+        if state in Job.TERMINAL:
+            job.refresh_from_db()
+            break
+        if state == Job.State.QUEUED and waited >= UNTAKEN:
+            break
+        time.sleep(0.01)
+    return job
     until = time.monotonic() + settings.JOB_PAGE_WAIT_MS / 1000
     while time.monotonic() < until:
         time.sleep(0.01)
