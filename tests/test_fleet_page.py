@@ -232,3 +232,19 @@ def test_the_table_is_drawn_once_for_everyone_who_sees_the_same_engines_and_anew
     snapshots("local", connected=False, error="the dockerd went away")
     assert "the dockerd went away" in row_of(other.get(reverse("fleet")).content.decode(), "local")
     assert len(drawn) == 4
+
+
+def test_a_job_that_ends_after_another_but_with_an_earlier_end_time_leaves_the_jobs_in_flight_at_once(
+    snapshots, admin_client
+):
+    """Two workers end two jobs at once; the one with the earlier end time commits second."""
+    snapshots()
+    first, second = (
+        Job.objects.create(kind="image.pull", engine="tls", target=t, requested_by_name="ada", state="running")
+        for t in ("x", "y")
+    )
+    assert "2 in flight" in row_of(admin_client.get(reverse("fleet")).content.decode(), "tls")
+    Job.objects.filter(pk=second.pk).update(state="succeeded", finished="2026-01-01T00:00:02Z")
+    assert "1 in flight" in row_of(admin_client.get(reverse("fleet")).content.decode(), "tls")
+    Job.objects.filter(pk=first.pk).update(state="succeeded", finished="2026-01-01T00:00:01Z")
+    assert 'fleet-jobs"><span class="muted">0<' in row_of(admin_client.get(reverse("fleet")).content.decode(), "tls")

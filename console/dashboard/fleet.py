@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 
 from console import engine, snapshot
 from console.engines.models import Engine
@@ -143,12 +143,17 @@ def fleet_rows(engines: Iterable[Engine]) -> list[FleetRow]:
 def fleet_key(engines: list[Engine]) -> str | None:
     """A name for everything the fleet rows of these engines stand on now, small to read whatever the engines
     hold (one Redis command and one query): what each engine's snapshot and watcher hold for it (its
-    `fleet_stamp`), its row in the Engine table, and the newest job made or ended on any of them (its jobs in
-    flight, its disk use). None when Redis cannot say: then nothing may be kept under it."""
+    `fleet_stamp`), its row in the Engine table, and the jobs made and ended on them (its jobs in flight, its
+    disk use). None when Redis cannot say: then nothing may be kept under it.
+
+    Jobs are named by the newest id and how many have ended, not by the latest end time: two jobs that end at
+    once may commit out of the order of their end times, and the second would not move the latest."""
     stamp = snapshot.fleet_stamp({row.name: row.address for row in engines})
     if stamp is None:
         return None
-    jobs = Job.objects.filter(engine__in=[row.name for row in engines]).aggregate(made=Max("id"), ended=Max("finished"))
+    jobs = Job.objects.filter(engine__in=[row.name for row in engines]).aggregate(
+        made=Max("id"), ended=Count("id", filter=Q(state__in=Job.TERMINAL))
+    )
     shown = [[row.description, row.labels, row.kind] for row in engines]
     parts = [stamp, shown, jobs["made"], jobs["ended"]]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
