@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
+import time
+import urllib.request
 import uuid
 
 import docker
@@ -72,3 +75,22 @@ def lab():
     made = Lab()
     yield made
     made.cleanup()
+
+
+def served(container, timeout: float = 30.0) -> bytes:
+    """GET / from the container's published port 80, once its httpd listens.
+
+    The image prints its "serving" line just before it execs httpd, so on a busy machine the first
+    request can reach docker-proxy before httpd has bound the port: docker-proxy then resets the
+    connection. Such a request never reached httpd (it logs nothing), so it is asked again.
+    """
+    url = f"http://127.0.0.1:{host_port(container)}/"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return response.read()
+        except (ConnectionError, http.client.RemoteDisconnected):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

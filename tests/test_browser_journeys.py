@@ -6,13 +6,12 @@ import csv
 import io
 import re
 import time
-import urllib.request
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import sign_in
-from tests.containers_lab import host_port
+from tests.containers_lab import served
 from tests.images_registries import SlowRegistry, forget, forget_repositories
 from tests.lab import HELLO_TEXT
 
@@ -137,7 +136,7 @@ def test_an_operator_pulls_runs_stops_removes_and_finds_it_all_in_the_audit_trai
     page.wait_for_url("**/jobs/*/")
     expect(page.locator("#job-output")).to_contain_text("httpd 2.4: serving /www on port 80", timeout=60_000)
     page.evaluate("window.stillThisPage = true")
-    urllib.request.urlopen(f"http://127.0.0.1:{host_port(lab.get(web))}/", timeout=10).read()
+    served(lab.get(web))
     expect(page.locator("#job-output")).to_contain_text("response:200")  # a new line, live
     assert page.evaluate("window.stillThisPage === true")
     run_job = page.url

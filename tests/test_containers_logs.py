@@ -1,10 +1,9 @@
 """Logs: the last lines, then live while the page is open, stdout and stderr apart, and the whole log as a download."""
 
 import re
-import urllib.request
 
 from tests.conftest import wait_until
-from tests.containers_lab import host_port
+from tests.containers_lab import served
 
 HTMX = {"HX-Request": "true"}
 
@@ -25,8 +24,7 @@ def test_httpd_log_lines_appear_live_with_stderr_told_apart(lab, viewer_client):
     # nothing new yet: the poll answers with no content, so the page keeps what it has
     assert viewer_client.get(url, {"after": after}, headers=HTMX).status_code == 204
 
-    with urllib.request.urlopen(f"http://127.0.0.1:{host_port(up)}/", timeout=10) as response:
-        assert b"It works!" in response.read()
+    assert b"It works!" in served(up)
 
     def poll():
         response = viewer_client.get(url, {"after": after}, headers=HTMX)

@@ -1,7 +1,6 @@
 """`docker run` as a job: pull on demand, create, start, stream the output, and stop like Ctrl-C."""
 
 import contextlib
-import urllib.request
 
 import docker.errors
 import pytest
@@ -9,7 +8,7 @@ import pytest
 from console.audit.models import AuditEvent
 from console.jobs.models import Job
 from tests.conftest import wait_until
-from tests.containers_lab import host_port
+from tests.containers_lab import served
 from tests.images_registries import forget_repositories
 from tests.lab import HELLO_TEXT
 
@@ -77,7 +76,7 @@ def test_httpd_keeps_running_its_lines_arrive_live_and_stop_ends_it(job_runner, 
     bindings = container.attrs["HostConfig"]["PortBindings"]["80/tcp"]
     assert [b["HostIp"] for b in bindings] == ["127.0.0.1"]  # published on 127.0.0.1 only
 
-    urllib.request.urlopen(f"http://127.0.0.1:{host_port(container)}/", timeout=10).read()
+    served(container)
     output_has(job, "response:200")  # busybox httpd logs each request to stderr, live
     assert Job.objects.get(pk=job.pk).state == "running"
 

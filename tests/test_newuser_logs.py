@@ -2,14 +2,13 @@
 searches the whole log on the server, bounded, saying how many lines matched and when the bound was hit."""
 
 import re
-import urllib.request
 
 import pytest
 from django.urls import reverse
 
 from console.containers.views import LOG_SEARCH_LINES
 from tests.conftest import sign_in, wait_until
-from tests.containers_lab import host_port
+from tests.containers_lab import served
 
 HTMX = {"HX-Request": "true"}
 
@@ -57,8 +56,7 @@ def test_the_live_lines_are_filtered_too(lab, viewer_client):
     page = viewer_client.get(url, {"q": "response:200"}, headers=HTMX).content.decode()
     assert shown(page) == [] and "0 lines match" in page
     after = re.search(r'id="log-poller" hx-get="[^"?]+\?after=(\d+)&amp;q=response%3A200"', page).group(1)
-    with urllib.request.urlopen(f"http://127.0.0.1:{host_port(up)}/", timeout=10) as response:
-        response.read()
+    served(up)
 
     def poll(q: str):
         response = viewer_client.get(url, {"after": after, "q": q}, headers=HTMX)
