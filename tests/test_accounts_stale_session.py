@@ -29,7 +29,10 @@ def test_an_htmx_post_with_a_stale_csrf_token_says_reload(lab, browser_page, ope
     page = browser_page
     sign_in(page, "otto")
     page.goto(f"/engines/local/containers/{container.id}/")
-    run_in_container(page, "echo fresh")
+    # an exec answers within seconds, more on a busy machine: wait for its answer, then look at the fragment
+    with page.expect_response(lambda r: "/exec/" in r.url, timeout=30_000) as fresh:
+        run_in_container(page, "echo fresh")
+    assert fresh.value.status == 200
     expect(page.locator("#exec-result")).to_contain_text("fresh")  # a fresh token works
 
     if how == "cookie cleared":
