@@ -105,9 +105,12 @@ def _fresh_renders():
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
+def _fast_settings(settings):
     # The real hasher costs most of a second per user; sign-in behaviour does not depend on it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Each test client loads the middleware anew, and WhiteNoise's would index every static file again
+    # (20-40 ms of CPU a client, most tests); looked up on request instead, with the same headers.
+    settings.WHITENOISE_AUTOREFRESH = True
 
 
 def make_user(username: str, role: str | None) -> User:
