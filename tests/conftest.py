@@ -345,10 +345,13 @@ def wait_until(check, timeout: float = 30.0, interval: float = 0.2, message: str
 
 @pytest.fixture(scope="session")
 def chromium():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     from tests.chromium import launch_chromium
 
+    # What a page shows is awaited as long as what a page does (15 s, below): on a busy machine a page's
+    # answer can take longer than Playwright's 5 s default, and a passing assertion returns at once anyway.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         yield browser
