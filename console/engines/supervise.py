@@ -49,5 +49,10 @@ def supervise(start: Callable[[str], Part], stop: threading.Event, only: set[str
                     parts[name] = start(name)
             stop.wait(POLL_SECONDS)
     finally:
-        for part in parts.values():
-            part.stop()
+        # Every part at once: one slow to stop (a job finishing, a stream that hangs) does not hold up the
+        # others, and the whole stops within one part's grace (what `docker stop` allows before it kills).
+        stopping = [threading.Thread(target=part.stop) for part in parts.values()]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()

@@ -24,6 +24,7 @@ from console.engines.supervise import supervise
 from console.system.watcher import Watcher
 
 LOCK_TTL = 15
+STOP_WAIT = 8  # seconds a watcher thread has to stop: within `docker stop`'s 10 s grace
 
 
 class EngineWatcher:
@@ -42,7 +43,9 @@ class EngineWatcher:
 
     def stop(self) -> None:
         self.stop_event.set()
-        self.thread.join(timeout=30)
+        # A thread still reading a hung engine after this is a daemon: the process ends without it, and its
+        # lock expires on its own (LOCK_TTL).
+        self.thread.join(timeout=STOP_WAIT)
 
     def run(self) -> None:
         with engine.using(self.name):
